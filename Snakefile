@@ -1,0 +1,38 @@
+"""Curse of memory in recurrent networks: every figure of SPEC.md from one command.
+
+Stages: teachers -> students (one job per width) -> perturbation -> filtering (stability
+verdicts) -> figures and the claims table.
+"""
+
+import os
+import sys
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# The package ships with the workflow: the Snakefile and every job import this copy of it.
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/teachers.smk"
+include: "workflow/rules/students.smk"
+include: "workflow/rules/perturbation.smk"
+include: "workflow/rules/filtering.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_figures(),
+        "results/claims.csv",
+    default_target: True

@@ -1,0 +1,63 @@
+"""Rows of the claims table: figure, claim, value, threshold, verdict (pass / fail)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .stability import StabilityConfig
+
+COLUMNS = ("figure", "claim", "value", "threshold", "verdict")
+
+
+def claim(figure: str, text: str, value: object, threshold: str, passed: bool) -> dict:
+    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return {
+        "figure": figure,
+        "claim": text,
+        "value": shown,
+        "threshold": threshold,
+        "verdict": "pass" if passed else "fail",
+    }
+
+
+def stability_claims(
+    figure: str, analysis: Mapping, expect: str, config: StabilityConfig
+) -> list[dict]:
+    """Claims of a perturbation figure whose expected verdict is ``expect``."""
+    pairs = len(analysis["widths"]) - 1
+    improving = analysis["improving_pairs"]
+    tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
+    level = f"{100 * config.confidence:g}%"
+    rows = [
+        claim(
+            figure,
+            "approximation error E_m(0) decreases with width (precondition): improving width pairs",
+            f"{improving}/{pairs}",
+            f"{pairs}/{pairs}",
+            improving == pairs,
+        )
+    ]
+    low, high = analysis["crossing_slope_low"], analysis["crossing_slope_high"]
+    margin_slope = analysis["margin_slope"]
+    if expect == "stable":
+        rows += [
+            claim(figure, f"crossing points stay put as m grows: lower end of the {level} "
+                  "bootstrap interval of d log beta*/d log m", low, f"> {-tol:g}", low > -tol),
+            claim(figure, "stability margin does not collapse: d log(min lambda)/d log m",
+                  margin_slope, f"> {-margin_tol:g}", margin_slope > -margin_tol),
+            claim(figure, "estimated common beta_0 (geometric mean of crossings)",
+                  analysis["beta0"], "> 0 with verdict stable",
+                  analysis["verdict"] == "stable" and analysis["beta0"] > 0),
+        ]
+    else:
+        rows += [
+            claim(figure, f"crossing points move left as m grows: upper end of the {level} "
+                  "bootstrap interval of d log beta*/d log m", high, f"< {-tol:g}", high < -tol),
+            claim(figure, "stability margin collapses: d log(min lambda)/d log m",
+                  margin_slope, f"< {-margin_tol:g}", margin_slope < -margin_tol),
+        ]
+    rows.append(
+        claim(figure, "verdict of the stability analysis", analysis["verdict"], expect,
+              analysis["verdict"] == expect)
+    )
+    return rows

@@ -1,0 +1,136 @@
+"""Workflow configuration: scale presets, per-experiment settings, and semantic checks.
+
+The JSON schema (workflow/schemas/config.schema.yaml) checks types and ranges; :func:`check`
+adds what a schema cannot say (a kernel's parameters, increasing widths, figure references),
+so that a bad config fails before any job runs, with a message naming the offending key.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from .kernels import KernelSpecError, build_kernel
+from .models import StudentSpec
+from .perturbation import PerturbationConfig, beta_grid
+from .stability import StabilityConfig
+from .targets import InputSpec
+from .training import TrainConfig
+
+TEACHER_KINDS = ("linear_functional",)
+FIGURE_KINDS = ("perturbation",)
+VERDICTS = ("stable", "unstable")
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be used; the message starts with its key path."""
+
+
+def deep_merge(base: Mapping, override: Mapping) -> dict:
+    """A new dict: ``override`` merged into ``base``; nested mappings merge, the rest replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def apply_scale(config: Mapping) -> dict:
+    """The config with ``scales[scale]`` merged over it (``scale: quick`` with no preset is a no-op)."""
+    scale = config.get("scale", "quick")
+    presets = config.get("scales", {})
+    if scale not in presets and scale != "quick":
+        raise ConfigError(f"scale: unknown scale {scale!r}; defined: {', '.join(presets) or 'none'}")
+    return deep_merge(config, presets.get(scale, {}))
+
+
+def experiment_settings(config: Mapping, name: str) -> dict:
+    """``defaults`` merged with ``experiments[name]``: every stage's settings for one experiment."""
+    if name not in config["experiments"]:
+        raise ConfigError(f"experiments.{name}: no such experiment")
+    return deep_merge(config["defaults"], config["experiments"][name])
+
+
+def teacher_ids(settings: Mapping) -> list[str]:
+    """Teacher identifiers t0, t1, ... of an experiment."""
+    return [f"t{i}" for i in range(int(settings["teacher"].get("count", 1)))]
+
+
+def student_spec(settings: Mapping, width: int) -> StudentSpec:
+    options = {key: value for key, value in settings["student"].items() if key != "widths"}
+    if "eigen_init" in options:
+        options["eigen_init"] = tuple(options["eigen_init"])
+    inputs = settings["inputs"]
+    return StudentSpec(width=int(width), dt=inputs["dt"], input_dim=inputs["dim"], **options)
+
+
+def input_spec(settings: Mapping) -> InputSpec:
+    return InputSpec(**settings["inputs"])
+
+
+def train_config(settings: Mapping) -> TrainConfig:
+    return TrainConfig(**settings["training"])
+
+
+def perturbation_config(settings: Mapping) -> PerturbationConfig:
+    options = dict(settings["perturbation"])
+    betas = beta_grid(options.pop("beta_base"), options.pop("beta_ratio"), options.pop("beta_count"))
+    return PerturbationConfig(betas=tuple(float(b) for b in betas), **options)
+
+
+def stability_config(settings: Mapping) -> StabilityConfig:
+    return StabilityConfig(**settings["stability"])
+
+
+def check(config: Mapping) -> None:
+    """Raise ConfigError naming the key of the first value the workflow cannot use."""
+    for name in config["experiments"]:
+        _check_experiment(config, name)
+    for figure, spec in config.get("figures", {}).items():
+        where = f"figures.{figure}"
+        if spec.get("kind") not in FIGURE_KINDS:
+            raise ConfigError(f"{where}.kind: unknown figure kind {spec.get('kind')!r}")
+        if spec.get("experiment") not in config["experiments"]:
+            raise ConfigError(
+                f"{where}.experiment: unknown experiment {spec.get('experiment')!r}; "
+                f"defined: {', '.join(config['experiments'])}"
+            )
+        if spec.get("expect") not in VERDICTS:
+            raise ConfigError(f"{where}.expect: must be one of {', '.join(VERDICTS)}")
+
+
+def _check_experiment(config: Mapping, name: str) -> None:
+    where = f"experiments.{name}"
+    settings = experiment_settings(config, name)
+    teacher = settings.get("teacher", {})
+    if teacher.get("kind") not in TEACHER_KINDS:
+        raise ConfigError(
+            f"{where}.teacher.kind: unknown teacher kind {teacher.get('kind')!r}; "
+            f"known: {', '.join(TEACHER_KINDS)}"
+        )
+    try:
+        build_kernel(teacher.get("kernel"), f"{where}.teacher.kernel")
+    except KernelSpecError as error:
+        raise ConfigError(str(error)) from None
+    widths = settings["student"].get("widths", [])
+    if len(widths) < 2 or any(b <= a for a, b in zip(widths, widths[1:])) or widths[0] < 1:
+        raise ConfigError(
+            f"{where}.student.widths: need at least two positive, strictly increasing widths, "
+            f"got {widths}"
+        )
+    for section, build in (
+        ("student", lambda: student_spec(settings, widths[0])),
+        ("inputs", lambda: input_spec(settings)),
+        ("training", lambda: train_config(settings)),
+        ("perturbation", lambda: perturbation_config(settings)),
+        ("stability", lambda: stability_config(settings)),
+    ):
+        try:
+            build()
+        except (TypeError, ValueError) as error:
+            message = str(error)
+            if message.startswith(f"{section}."):
+                raise ConfigError(f"{where}.{message}") from None
+            raise ConfigError(f"{where}.{section}: {message}") from None

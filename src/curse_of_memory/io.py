@@ -1,0 +1,86 @@
+"""Result files: atomic writes, tensors-only weights, and loads that name a corrupt file.
+
+Every writer goes to a temporary file in the target directory, then renames it over the target
+(os.replace is atomic on POSIX), so a killed job never leaves a half-written result that a later
+run would trust. Weights are safetensors files: loading one cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+
+class CorruptResultError(RuntimeError):
+    """A result file that cannot be read; the message names it and the fix."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(
+            f"{path}: cannot be read ({reason}). Delete this file and rerun the workflow; "
+            "it will be regenerated."
+        )
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+    """Call write(temporary_path), then rename the temporary file to ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, target)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def save_tensors(
+    path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping | None = None
+) -> None:
+    """Write tensors (and string metadata) as safetensors, atomically."""
+    contiguous = {name: value.detach().contiguous() for name, value in tensors.items()}
+    meta = {key: str(value) for key, value in (metadata or {}).items()}
+    atomic_write(path, lambda tmp: save_file(contiguous, str(tmp), metadata=meta))
+
+
+def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a safetensors file; a missing, truncated or foreign file raises CorruptResultError."""
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CorruptResultError(path, f"not a valid safetensors file: {error}") from None
+
+
+def write_json(path: str | os.PathLike, value: object) -> None:
+    text = json.dumps(value, indent=2, sort_keys=True) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def read_json(path: str | os.PathLike) -> object:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise CorruptResultError(path, f"not valid JSON: {error}") from None
+
+
+def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def read_csv(path: str | os.PathLike, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a CSV written by this package; missing ``columns`` mean a corrupt file."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise CorruptResultError(path, f"not a readable CSV: {error}") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise CorruptResultError(path, f"missing columns {missing}")
+    return frame

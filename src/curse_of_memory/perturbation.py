@@ -1,0 +1,211 @@
+"""Perturbation error E_m(beta) of a trained student.
+
+For each beta of a grid and each of R random draws g ~ N(0, I), every raw parameter tensor p
+(for stable parameterizations the raw w before f) becomes p + beta g / ||g||_inf, and the test
+loss is evaluated. Draw r uses the same direction g_r at every beta (as the public code, which
+reseeds with r). Losses that are not finite or exceed ``divergence_ratio`` times the loss of the
+zero predictor count as +inf. Then
+
+    E_m(beta) = max_{beta' <= beta} max_r loss(beta', r)      (beta = 0: one evaluation).
+
+All R draws of one beta are evaluated as one ensemble: batched products over a leading model
+dimension. For linear students the loss is a quadratic form in the kernel (K, o), so every draw
+is evaluated exactly from second-moment statistics of the test inputs, expanded around the
+directly computed residual of the trained model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .models import StudentSpec, effective_weights, impulse_response, run_student
+from .training import weighted_mse
+
+
+def beta_grid(base: float = 1e-3, ratio: float = 2**0.5, count: int = 21) -> np.ndarray:
+    """{0} U {base * ratio^i, i = 0..count-1} (default: 1e-3 * 2^(i/2), i = 0..20)."""
+    return np.concatenate([[0.0], base * ratio ** np.arange(count)])
+
+
+def draw_directions(
+    raw: Mapping[str, torch.Tensor], draws: int, generator: torch.Generator
+) -> dict[str, torch.Tensor]:
+    """g_r / ||g_r||_inf for every parameter tensor, g_r ~ N(0, I): name -> (draws, *shape)."""
+    directions = {}
+    for name, value in raw.items():
+        g = torch.randn((draws, *value.shape), generator=generator, dtype=value.dtype)
+        scale = g.reshape(draws, -1).abs().amax(dim=1).reshape(draws, *([1] * value.dim()))
+        directions[name] = g / scale
+    return directions
+
+
+def perturbed(
+    raw: Mapping[str, torch.Tensor], directions: Mapping[str, torch.Tensor], beta: float
+) -> dict[str, torch.Tensor]:
+    """Raw parameters of the ensemble: p + beta * direction, shape (draws, *shape)."""
+    return {name: value.detach().unsqueeze(0) + beta * directions[name] for name, value in raw.items()}
+
+
+class QuadraticLoss:
+    """Exact weighted MSE of any linear student on fixed data, as a function of (K, o).
+
+    With r0 the residual of a reference model (K0, o0) and omega_k = w_k^2, a model
+    (K0 + dK, o0 + dO) has residual r = r0 - sum_s dK_s x_{k-s} - dO_k, so
+
+        N T o L = S0 - 2 (<C, dK> + <R, dO>) + sum_j dK_j^T G dK_j
+                  + 2 sum_{k,j} dO_kj <X_k, dK_j> + N sum_{k,j} omega_k dO_kj^2,
+
+    with S0 = sum omega_k r0^2, C_s = sum omega_k r0_k x_{k-s}^T, R_k = omega_k sum_n r0_nk,
+    G = sum omega_k xlag_k xlag_k^T (xlag_k = (x_k, x_{k-1}, ..., 0)), X_k = omega_k sum_n xlag_k.
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        reference: torch.Tensor,
+        weights: torch.Tensor,
+        chunk: int = 512,
+    ):
+        count, length, dim = x.shape
+        self.shape = (count, length, y.shape[2])
+        omega = weights.pow(2)
+        residual = y - reference
+        self.base = float((omega.unsqueeze(-1) * residual.pow(2)).sum())
+        self.residual_sum = omega.unsqueeze(-1) * residual.sum(0)
+        self.offset_weight = count * omega
+        lag = length + torch.arange(length).unsqueeze(1) - torch.arange(length).unsqueeze(0)
+        self.gram = x.new_zeros(length * dim, length * dim)
+        self.cross = x.new_zeros(length, y.shape[2], dim)
+        self.lag_sum = x.new_zeros(length, length, dim)
+        root = omega.sqrt().reshape(1, length, 1, 1)
+        for start in range(0, count, chunk):
+            xs = x[start : start + chunk]
+            padded = torch.cat([torch.zeros_like(xs), xs], dim=1)
+            xlag = padded[:, lag, :]  # (n, k, s, i) = x_{k-s}
+            flat = (xlag * root).reshape(-1, length * dim)
+            self.gram += flat.t() @ flat
+            self.cross += torch.einsum(
+                "nkj,nksi,k->sji", residual[start : start + chunk], xlag, omega
+            )
+            self.lag_sum += torch.einsum("nksi,k->ksi", xlag, omega)
+
+    def __call__(
+        self, d_kernel: torch.Tensor, d_offset: torch.Tensor
+    ) -> torch.Tensor:
+        """Loss of models differing from the reference by d_kernel (E, T, o, d), d_offset (E, T, o)."""
+        count, length, outputs = self.shape
+        flat = d_kernel.permute(0, 2, 1, 3).reshape(d_kernel.shape[0], outputs, -1)
+        quadratic = torch.einsum("eja,ab,ejb->e", flat, self.gram, flat)
+        linear = torch.einsum("sji,esji->e", self.cross, d_kernel) + torch.einsum(
+            "kj,ekj->e", self.residual_sum, d_offset
+        )
+        mixed = torch.einsum("ekj,ksi,esji->e", d_offset, self.lag_sum, d_kernel)
+        offsets = torch.einsum("k,ekj->e", self.offset_weight, d_offset.pow(2))
+        total = self.base - 2 * linear + quadratic + 2 * mixed + offsets
+        return total.clamp(min=0.0) / (count * length * outputs)
+
+
+@dataclass(frozen=True)
+class PerturbationConfig:
+    """beta grid, draws per beta, the divergence rule, and the ensemble chunk for the loop path."""
+
+    betas: tuple[float, ...]
+    draws: int = 30
+    divergence_ratio: float = 1e4
+    method: str = "auto"  # "auto": exact quadratic form for linear students, else the ensemble loop
+    chunk_elements: int = 8_000_000
+
+    def __post_init__(self) -> None:
+        if self.method not in ("auto", "exact", "ensemble"):
+            raise ValueError(f"perturbation.method: unknown {self.method!r}")
+
+
+def ensemble_losses(
+    spec: StudentSpec,
+    raw: Mapping[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor,
+    chunk_elements: int,
+) -> torch.Tensor:
+    """Weighted MSE of each model of an ensemble (raw tensors with a leading model dim)."""
+    models = next(iter(raw.values())).shape[0]
+    per_sample = x.shape[1] * max(spec.width, x.shape[1] if spec.linear else 1)
+    samples = max(1, min(x.shape[0], chunk_elements // (per_sample * models)))
+    total = torch.zeros(models, dtype=x.dtype)
+    with torch.no_grad():
+        weights_e = effective_weights(spec, raw, constrained=False)
+        for start in range(0, x.shape[0], samples):
+            pred = run_student(spec, weights_e, x[start : start + samples])
+            total += weighted_mse(pred, y[start : start + samples], weights) * pred.shape[-3]
+    return total / x.shape[0]
+
+
+def perturbation_losses(
+    spec: StudentSpec,
+    raw: Mapping[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor,
+    config: PerturbationConfig,
+    generator: torch.Generator,
+) -> list[np.ndarray]:
+    """Test losses per beta: a list with one array of R losses per beta (one loss at beta = 0)."""
+    raw = {name: value.detach() for name, value in raw.items()}
+    directions = draw_directions(raw, config.draws, generator)
+    zero_loss = float(weighted_mse(torch.zeros_like(y), y, weights))
+    limit = config.divergence_ratio * zero_loss
+    exact = config.method == "exact" or (config.method == "auto" and spec.linear)
+    if exact and not spec.linear:
+        raise ValueError("perturbation.method 'exact' needs a linear student")
+    with torch.no_grad():
+        if exact:
+            reference = effective_weights(spec, raw, constrained=False)
+            kernel0, offset0 = impulse_response(spec, reference, x.shape[1])
+            quadratic = QuadraticLoss(x, y, run_student(spec, reference, x), weights)
+        results = []
+        for beta in config.betas:
+            if beta > 0:
+                ensemble = perturbed(raw, directions, beta)
+            else:
+                ensemble = {name: value.unsqueeze(0) for name, value in raw.items()}
+            if exact:
+                kernel, offset = impulse_response(
+                    spec, effective_weights(spec, ensemble, constrained=False), x.shape[1]
+                )
+                losses = quadratic(kernel - kernel0, offset - offset0)
+            else:
+                losses = ensemble_losses(spec, ensemble, x, y, weights, config.chunk_elements)
+            values = losses.numpy().astype(float)
+            values[~np.isfinite(values) | (values > limit)] = math.inf
+            results.append(values)
+    return results
+
+
+def perturbation_curve(losses: list[np.ndarray]) -> np.ndarray:
+    """E(beta_i) = max_{j <= i} max_r loss(beta_j, r): non-decreasing, +inf kept."""
+    return np.maximum.accumulate(np.array([np.max(values) for values in losses]))
+
+
+def losses_table(betas: tuple[float, ...], losses: list[np.ndarray]) -> pd.DataFrame:
+    """Tidy table of draw losses: beta_index, beta, draw, loss (+inf for diverged draws)."""
+    rows = [
+        {"beta_index": i, "beta": beta, "draw": r, "loss": loss}
+        for i, (beta, values) in enumerate(zip(betas, losses))
+        for r, loss in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
+def losses_from_table(frame: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Inverse of :func:`losses_table`: the beta grid and the per-beta arrays of draw losses."""
+    groups = frame.sort_values(["beta_index", "draw"]).groupby("beta_index", sort=True)
+    betas = np.array([group["beta"].iloc[0] for _, group in groups], dtype=float)
+    return betas, [group["loss"].to_numpy(dtype=float) for _, group in groups]

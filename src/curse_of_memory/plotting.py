@@ -1,0 +1,84 @@
+"""Figures drawn like the papers: log-log perturbation curves with beta = 0 and infinity shown."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .io import atomic_write  # noqa: E402
+
+plt.rcParams.update(
+    {
+        "figure.dpi": 110,
+        "savefig.dpi": 150,
+        "font.size": 10,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+
+
+def width_colors(widths: list[int]) -> dict[int, tuple]:
+    cmap = plt.get_cmap("viridis")
+    return {m: cmap(i / max(1, len(widths) - 1) * 0.9) for i, m in enumerate(widths)}
+
+
+def perturbation_panel(
+    ax: plt.Axes,
+    betas: np.ndarray,
+    curves: Mapping[int, np.ndarray],
+    crossings: np.ndarray | None = None,
+    beta0: float | None = None,
+) -> None:
+    """E_m(beta) per width on log-log axes.
+
+    beta = 0 is drawn two grid steps left of the first beta (tick "0"); +inf values sit on a top
+    row labelled "inf" above a dashed line. ``beta0`` (when given) is drawn as a vertical line.
+    """
+    betas = np.asarray(betas, dtype=float)
+    x = betas.copy()
+    x[0] = betas[1] ** 2 / betas[2]
+    finite = np.concatenate([c[np.isfinite(c)] for c in curves.values()])
+    low, high = finite.min(), finite.max()
+    top = 10 ** (np.ceil(np.log10(high)) + 1)
+    colors = width_colors(sorted(curves))
+    for m in sorted(curves):
+        y = np.where(np.isfinite(curves[m]), curves[m], top)
+        ax.plot(x, y, "o-", ms=3, lw=1.4, color=colors[m], label=f"m = {m}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.axhline(top / 3, color="0.5", lw=0.8, ls="--")
+    ax.set_ylim(low / 3, top * 3)
+    ticks = [t for t in ax.get_yticks() if low / 3 <= t <= top / 3]
+    ax.set_yticks([*ticks, top], [*(f"$10^{{{int(np.log10(t))}}}$" for t in ticks), r"$\infty$"])
+    xticks = [x[0], *[t for t in 10.0 ** np.arange(-6, 3) if betas[1] <= t <= betas[-1]]]
+    ax.set_xticks(xticks, ["0", *(f"$10^{{{int(np.log10(t))}}}$" for t in xticks[1:])])
+    ax.set_xlim(x[0] / 1.5, x[-1] * 1.5)
+    if crossings is not None:
+        for c in crossings:
+            if np.isfinite(c) and c > 0:
+                ax.axvline(c, color="0.3", lw=0.6, ls=":", ymax=0.06)
+    if beta0 is not None and np.isfinite(beta0):
+        ax.axvline(beta0, color="crimson", lw=1.2, ls="--", label=rf"$\beta_0 \approx {beta0:.3g}$")
+    ax.set_xlabel(r"perturbation $\beta$")
+    ax.set_ylabel(r"perturbation error $E_m(\beta)$")
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+
+
+def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Write the figure as PNG and PDF (atomically), without time stamps, and close it."""
+    for path, options in ((png, {"metadata": {"Software": None}}), (pdf, {"metadata": {
+        "CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}})):
+        suffix = Path(path).suffix.lstrip(".")
+        atomic_write(path, lambda tmp, o=options, s=suffix: fig.savefig(
+            tmp, format=s, bbox_inches="tight", **o))
+    plt.close(fig)

@@ -1,0 +1,70 @@
+"""Helpers shared by the rules: resolved settings, target lists, per-rule params."""
+
+import re
+from dataclasses import asdict
+
+from snakemake.exceptions import WorkflowError
+
+from curse_of_memory import config as settings_lib
+
+try:
+    SETTINGS = settings_lib.apply_scale(config)
+    settings_lib.check(SETTINGS)
+except settings_lib.ConfigError as error:
+    raise WorkflowError(f"invalid configuration: {error}")
+
+ENV = "../../environment.yml"
+FIGURES = SETTINGS.get("figures", {})
+
+
+wildcard_constraints:
+    experiment="[A-Za-z0-9_.-]+",
+    teacher="t[0-9]+",
+    width="[0-9]+",
+
+
+def settings(experiment):
+    return settings_lib.experiment_settings(SETTINGS, experiment)
+
+
+def widths(experiment):
+    return settings(experiment)["student"]["widths"]
+
+
+def figures_of_kind(kind):
+    return [figure for figure, spec in FIGURES.items() if spec["kind"] == kind]
+
+
+def figure_constraint(kind):
+    """A wildcard regex matching exactly the figure IDs of one kind."""
+    ids = figures_of_kind(kind)
+    return "|".join(re.escape(figure) for figure in ids) if ids else "(?!)"
+
+
+def all_figures():
+    return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf", "csv"))
+
+
+def teacher_params(experiment):
+    """What a teacher file depends on (not the number of teachers or of students)."""
+    s = settings(experiment)
+    teacher = {k: v for k, v in s["teacher"].items() if k != "count"}
+    return {"teacher": teacher, "inputs": s["inputs"], "sizes": s["data"]}
+
+
+def student_params(experiment, width):
+    return asdict(settings_lib.student_spec(settings(experiment), int(width)))
+
+
+def loss_params(experiment):
+    training = settings(experiment)["training"]
+    return {key: training[key] for key in ("loss", "weight_power")}
+
+
+def perturbation_params(experiment):
+    return asdict(settings_lib.perturbation_config(settings(experiment)))
+
+
+def job_key(wildcards):
+    """The identifiers that seed a job's random draws."""
+    return [wildcards.get(name) for name in ("experiment", "teacher", "width") if name in wildcards.keys()]

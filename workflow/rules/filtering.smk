@@ -1,0 +1,32 @@
+rule stability:
+    """Crossing points, margins and the stability verdict for one teacher's students."""
+    input:
+        perturbation=lambda w: expand(
+            "results/perturbation/{experiment}/{teacher}/m{width}.csv",
+            width=widths(w.experiment),
+            allow_missing=True,
+        ),
+        metrics=lambda w: expand(
+            "results/students/{experiment}/{teacher}/m{width}/metrics.json",
+            width=widths(w.experiment),
+            allow_missing=True,
+        ),
+    output:
+        "results/stability/{experiment}/{teacher}.json",
+    params:
+        widths=lambda w: widths(w.experiment),
+        stability=lambda w: settings(w.experiment)["stability"],
+        seed=SETTINGS["seed"],
+        key=job_key,
+    log:
+        "results/logs/stability/{experiment}/{teacher}.log",
+    benchmark:
+        "results/benchmarks/rules/stability/{experiment}/{teacher}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/stability.py"

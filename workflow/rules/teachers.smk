@@ -1,0 +1,24 @@
+rule teacher:
+    """Build one target and draw its train/valid/test data."""
+    output:
+        data="results/teachers/{experiment}/{teacher}/data.safetensors",
+        info="results/teachers/{experiment}/{teacher}/teacher.json",
+    params:
+        teacher=lambda w: teacher_params(w.experiment)["teacher"],
+        inputs=lambda w: teacher_params(w.experiment)["inputs"],
+        sizes=lambda w: teacher_params(w.experiment)["sizes"],
+        seed=SETTINGS["seed"],
+        dtype=SETTINGS["dtype"],
+        key=job_key,
+    log:
+        "results/logs/teacher/{experiment}/{teacher}.log",
+    benchmark:
+        "results/benchmarks/rules/teacher/{experiment}/{teacher}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    conda:
+        ENV
+    script:
+        "../scripts/teacher.py"

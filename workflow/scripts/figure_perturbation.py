@@ -1,0 +1,37 @@
+"""Figure stage: E_m(beta) per width for one teacher, with its claims."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from curse_of_memory import claims, io, jobs, perturbation, plotting, stability
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+params = snakemake.params
+analysis = io.read_json(snakemake.input.stability)
+curves = {}
+for width, table in zip(analysis["widths"], snakemake.input.perturbation):
+    betas, losses = perturbation.losses_from_table(io.read_csv(table))
+    curves[width] = perturbation.perturbation_curve(losses)
+
+stable = analysis["verdict"] == "stable"
+fig, ax = plt.subplots(figsize=(5.2, 4.0))
+plotting.perturbation_panel(
+    ax, betas, curves, np.array(analysis["crossings"]), analysis["beta0"] if stable else None
+)
+ax.set_title(f"{params.figure}: {params.title}\nverdict: {analysis['verdict']}", fontsize=9)
+plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+
+table = pd.DataFrame(
+    [
+        {"figure": params.figure, "width": m, "beta": beta, "E": value, "diverged": not np.isfinite(value)}
+        for m, curve in curves.items()
+        for beta, value in zip(betas, curve)
+    ]
+)
+io.write_csv(snakemake.output.csv, table)
+rows = claims.stability_claims(
+    params.figure, analysis, params.expect, stability.StabilityConfig(**params.stability)
+)
+io.write_csv(snakemake.output.claims, pd.DataFrame(rows, columns=claims.COLUMNS))
+log(f"{params.figure}: verdict {analysis['verdict']}, expected {params.expect}")

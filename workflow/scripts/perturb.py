@@ -1,0 +1,21 @@
+"""Perturbation stage: test losses of R perturbed copies of one student at every beta."""
+
+from curse_of_memory import io, jobs, models, perturbation, seeding, training
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+params = snakemake.params
+dtype = jobs.DTYPES[params.dtype]
+metrics = io.read_json(snakemake.input.metrics)
+spec_options = dict(metrics["spec"], eigen_init=tuple(metrics["spec"]["eigen_init"]))
+spec = models.StudentSpec(**spec_options)
+raw = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.model).items()}
+data = io.load_tensors(snakemake.input.data)
+x, y = data["test/x"].to(dtype), data["test/y"].to(dtype)
+weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], dtype)
+config = perturbation.PerturbationConfig(**params.perturbation)
+generator = seeding.torch_generator(params.seed, "perturbation", *params.key)
+log(f"perturbing {spec} ({params.key}): {len(config.betas)} betas x {config.draws} draws")
+losses = perturbation.perturbation_losses(spec, raw, x, y, weights, config, generator)
+io.write_csv(snakemake.output[0], perturbation.losses_table(config.betas, losses))
+curve = perturbation.perturbation_curve(losses)
+log(f"E(0) = {curve[0]:.3e}, E(beta_max) = {curve[-1]:.3e}")

@@ -1,0 +1,26 @@
+"""Filtering stage: crossings, margins and the verdict for one teacher's students."""
+
+from curse_of_memory import io, jobs, perturbation, seeding, stability
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+params = snakemake.params
+losses, margins, students = {}, {}, {}
+for width, table, metrics_path in zip(
+    params.widths, snakemake.input.perturbation, snakemake.input.metrics
+):
+    betas, losses[width] = perturbation.losses_from_table(
+        io.read_csv(table, ("beta_index", "beta", "draw", "loss"))
+    )
+    metrics = io.read_json(metrics_path)
+    margins[width] = metrics["stability_margin"]
+    students[width] = {
+        key: metrics[key] for key in ("losses", "dead_modes", "stop_reason", "diverged_step")
+    }
+config = stability.StabilityConfig(**params.stability)
+rng = seeding.numpy_generator(params.seed, "stability", *params.key)
+analysis = stability.analyse(betas, losses, margins, config, rng)
+io.write_json(
+    snakemake.output[0],
+    {**analysis.to_dict(), "betas": betas.tolist(), "students": students},
+)
+log(f"{params.key}: verdict {analysis.verdict} ({analysis.reason})")
