@@ -14,13 +14,20 @@ min_version("9.0")
 # The package ships with the workflow: the Snakefile and every job import this copy of it.
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+_inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+os.environ.update(PYTHONPATH=os.pathsep.join([SRC, *_inherited]))
 
 
 configfile: "config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    experiment="[A-Za-z0-9_.-]+",
+    teacher="t[0-9]+",
+    width="[0-9]+",
 
 
 include: "workflow/rules/common.smk"
@@ -32,7 +39,7 @@ include: "workflow/rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_figures(),
         "results/claims.csv",
-    default_target: True

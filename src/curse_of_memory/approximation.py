@@ -25,9 +25,7 @@ def exponential_sum_fit(
     steps = np.arange(len(rho), dtype=float)
     basis = np.power(decays[None, :], steps[:, None])
     if ridge > 0:
-        coefficients = np.linalg.solve(
-            basis.T @ basis + ridge * np.eye(len(decays)), basis.T @ rho
-        )
+        coefficients = np.linalg.solve(basis.T @ basis + ridge * np.eye(len(decays)), basis.T @ rho)
     else:
         coefficients = np.linalg.lstsq(basis, rho, rcond=None)[0]
     return coefficients, basis @ coefficients

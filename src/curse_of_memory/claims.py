@@ -37,27 +37,59 @@ def stability_claims(
             improving == pairs,
         )
     ]
-    low, high = analysis["crossing_slope_low"], analysis["crossing_slope_high"]
+    evidence = analysis["evidence"]
+    key = "crossing" if evidence == "crossings" else "blowup"
+    low, high = analysis[f"{key}_slope_low"], analysis[f"{key}_slope_high"]
     margin_slope = analysis["margin_slope"]
+    slope = f"{level} bootstrap interval of d log beta/d log m of the {evidence}"
     if expect == "stable":
         rows += [
-            claim(figure, f"crossing points stay put as m grows: lower end of the {level} "
-                  "bootstrap interval of d log beta*/d log m", low, f"> {-tol:g}", low > -tol),
-            claim(figure, "stability margin does not collapse: d log(min lambda)/d log m",
-                  margin_slope, f"> {-margin_tol:g}", margin_slope > -margin_tol),
-            claim(figure, "estimated common beta_0 (geometric mean of crossings)",
-                  analysis["beta0"], "> 0 with verdict stable",
-                  analysis["verdict"] == "stable" and analysis["beta0"] > 0),
+            claim(
+                figure,
+                f"{evidence} stay put as m grows: lower end of the {slope}",
+                low,
+                f"> {-tol:g}",
+                low > -tol,
+            ),
+            claim(
+                figure,
+                "stability margin does not collapse: d log(min lambda)/d log m",
+                margin_slope,
+                f"> {-margin_tol:g}",
+                margin_slope > -margin_tol,
+            ),
+            claim(
+                figure,
+                f"estimated common beta_0 (geometric mean of the {evidence})",
+                analysis["beta0"],
+                "> 0 with verdict stable",
+                analysis["verdict"] == "stable" and analysis["beta0"] > 0,
+            ),
         ]
     else:
         rows += [
-            claim(figure, f"crossing points move left as m grows: upper end of the {level} "
-                  "bootstrap interval of d log beta*/d log m", high, f"< {-tol:g}", high < -tol),
-            claim(figure, "stability margin collapses: d log(min lambda)/d log m",
-                  margin_slope, f"< {-margin_tol:g}", margin_slope < -margin_tol),
+            claim(
+                figure,
+                f"{evidence} move left as m grows: upper end of the {slope}",
+                high,
+                f"< {-tol:g}",
+                high < -tol,
+            ),
+            claim(
+                figure,
+                "stability margin collapses: d log(min lambda)/d log m",
+                margin_slope,
+                f"< {-margin_tol:g}",
+                margin_slope < -margin_tol,
+            ),
         ]
     rows.append(
-        claim(figure, "verdict of the stability analysis", analysis["verdict"], expect,
-              analysis["verdict"] == expect)
+        claim(
+            figure,
+            "verdict of the stability analysis",
+            analysis["verdict"],
+            expect,
+            analysis["verdict"] == expect,
+        )
     )
     return rows

@@ -38,11 +38,13 @@ def deep_merge(base: Mapping, override: Mapping) -> dict:
 
 
 def apply_scale(config: Mapping) -> dict:
-    """The config with ``scales[scale]`` merged over it (``scale: quick`` with no preset is a no-op)."""
+    """The config with ``scales[scale]`` merged over it (no preset for ``quick``: a no-op)."""
     scale = config.get("scale", "quick")
     presets = config.get("scales", {})
     if scale not in presets and scale != "quick":
-        raise ConfigError(f"scale: unknown scale {scale!r}; defined: {', '.join(presets) or 'none'}")
+        raise ConfigError(
+            f"scale: unknown scale {scale!r}; defined: {', '.join(presets) or 'none'}"
+        )
     return deep_merge(config, presets.get(scale, {}))
 
 
@@ -76,7 +78,9 @@ def train_config(settings: Mapping) -> TrainConfig:
 
 def perturbation_config(settings: Mapping) -> PerturbationConfig:
     options = dict(settings["perturbation"])
-    betas = beta_grid(options.pop("beta_base"), options.pop("beta_ratio"), options.pop("beta_count"))
+    betas = beta_grid(
+        options.pop("beta_base"), options.pop("beta_ratio"), options.pop("beta_count")
+    )
     return PerturbationConfig(betas=tuple(float(b) for b in betas), **options)
 
 

@@ -59,9 +59,7 @@ FAMILIES: dict[str, Family] = {
     "geom": Family(lambda t, q: np.power(q, t), {"q": 0.9}, positive=("q",)),
     "pol": Family(lambda t, s, p: (1.0 + s * t) ** (-p), {"s": 0.1, "p": 1.1}, positive=("s",)),
     "airy": Family(lambda t, a, t0: special.airy(a * (t - t0))[0], {"a": 1.0, "t0": 6.0}),
-    "bump": Family(
-        lambda t, t0, w: np.exp(-(((t - t0) / w) ** 2)), {"w": 1.0}, ("t0",), ("w",)
-    ),
+    "bump": Family(lambda t, t0, w: np.exp(-(((t - t0) / w) ** 2)), {"w": 1.0}, ("t0",), ("w",)),
     "twoparts": Family(
         lambda t, t0, w, a: np.exp(-a * t) + np.exp(-(((t - t0) / w) ** 2)),
         {"w": 1.0, "a": 1.0},
@@ -114,7 +112,9 @@ def build_kernel(spec: Mapping, where: str = "kernel") -> Kernel:
             raise KernelSpecError(f"{where}.{key}: required parameter of family '{name}' missing")
     for key in family.positive:
         if params[key] <= 0:
-            raise KernelSpecError(f"{where}.{key}: must be > 0 for family '{name}', got {params[key]}")
+            raise KernelSpecError(
+                f"{where}.{key}: must be > 0 for family '{name}', got {params[key]}"
+            )
 
     def kernel(t: np.ndarray) -> np.ndarray:
         return np.asarray(family.function(np.asarray(t, dtype=float), **params), dtype=float)
@@ -185,7 +185,9 @@ def _build_expr(spec: Mapping, where: str) -> Kernel:
     try:
         tree = ast.parse(formula, mode="eval")
     except SyntaxError as error:
-        raise KernelSpecError(f"{where}.formula: not a formula ({error.msg}): {formula!r}") from None
+        raise KernelSpecError(
+            f"{where}.formula: not a formula ({error.msg}): {formula!r}"
+        ) from None
     _check_expr(tree.body, f"{where}.formula")
 
     def kernel(t: np.ndarray) -> np.ndarray:
@@ -226,7 +228,9 @@ def _check_expr(node: ast.AST, where: str) -> None:
         _check_expr(node.args[0], where)
         return
     allowed = "numbers, t, pi, e, + - * / **, < <= > >=, " + ", ".join(_FUNCTIONS)
-    raise KernelSpecError(f"{where}: unsupported element {ast.dump(node)[:60]} (allowed: {allowed})")
+    raise KernelSpecError(
+        f"{where}: unsupported element {ast.dump(node)[:60]} (allowed: {allowed})"
+    )
 
 
 def _evaluate(node: ast.AST, t: np.ndarray):

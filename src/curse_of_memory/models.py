@@ -159,7 +159,7 @@ def state_powers(spec: StudentSpec, weights: Weights, length: int) -> torch.Tens
 def impulse_response(
     spec: StudentSpec, weights: Weights, length: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Kernel K_s = dt c M^s U (..., T, o, d) and offset o_k = c0 + dt c sum_{s<=k} M^s b (..., T, o)."""
+    """K_s = dt c M^s U (..., T, o, d) and o_k = c0 + dt c sum_{s<=k} M^s b (..., T, o)."""
     V = state_powers(spec, weights, length)
     KV = spec.dt * (weights.c.unsqueeze(-3) @ V)
     kernel = KV[..., : spec.input_dim]
@@ -231,7 +231,7 @@ class StudentRNN(torch.nn.Module):
 
     @torch.no_grad()
     def project_(self) -> None:
-        """Make the evaluation map equal the training map (direct: w <- relu(w), as the public code)."""
+        """Make the evaluation map equal the training map (direct: w <- relu(w), as public code)."""
         if self.spec.parameterization == "direct":
             self.w.clamp_(min=0.0)
 

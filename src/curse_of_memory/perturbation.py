@@ -49,7 +49,9 @@ def perturbed(
     raw: Mapping[str, torch.Tensor], directions: Mapping[str, torch.Tensor], beta: float
 ) -> dict[str, torch.Tensor]:
     """Raw parameters of the ensemble: p + beta * direction, shape (draws, *shape)."""
-    return {name: value.detach().unsqueeze(0) + beta * directions[name] for name, value in raw.items()}
+    return {
+        name: value.detach().unsqueeze(0) + beta * directions[name] for name, value in raw.items()
+    }
 
 
 class QuadraticLoss:
@@ -96,10 +98,8 @@ class QuadraticLoss:
             )
             self.lag_sum += torch.einsum("nksi,k->ksi", xlag, omega)
 
-    def __call__(
-        self, d_kernel: torch.Tensor, d_offset: torch.Tensor
-    ) -> torch.Tensor:
-        """Loss of models differing from the reference by d_kernel (E, T, o, d), d_offset (E, T, o)."""
+    def __call__(self, d_kernel: torch.Tensor, d_offset: torch.Tensor) -> torch.Tensor:
+        """Losses of models off the reference by d_kernel (E, T, o, d) and d_offset (E, T, o)."""
         count, length, outputs = self.shape
         flat = d_kernel.permute(0, 2, 1, 3).reshape(d_kernel.shape[0], outputs, -1)
         quadratic = torch.einsum("eja,ab,ejb->e", flat, self.gram, flat)

@@ -76,9 +76,23 @@ def perturbation_panel(
 
 def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
     """Write the figure as PNG and PDF (atomically), without time stamps, and close it."""
-    for path, options in ((png, {"metadata": {"Software": None}}), (pdf, {"metadata": {
-        "CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}})):
+    for path, options in (
+        (png, {"metadata": {"Software": None}}),
+        (
+            pdf,
+            {
+                "metadata": {
+                    "CreationDate": None,
+                    "ModDate": None,
+                    "Producer": None,
+                    "Creator": None,
+                }
+            },
+        ),
+    ):
         suffix = Path(path).suffix.lstrip(".")
-        atomic_write(path, lambda tmp, o=options, s=suffix: fig.savefig(
-            tmp, format=s, bbox_inches="tight", **o))
+        atomic_write(
+            path,
+            lambda tmp, o=options, s=suffix: fig.savefig(tmp, format=s, bbox_inches="tight", **o),
+        )
     plt.close(fig)

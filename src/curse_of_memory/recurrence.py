@@ -47,7 +47,9 @@ def feedback(h: torch.Tensor, recurrence: torch.Tensor) -> torch.Tensor:
     return h @ recurrence.transpose(-1, -2)
 
 
-def step_loop(z: torch.Tensor, recurrence: torch.Tensor, dt: float, activation: str) -> torch.Tensor:
+def step_loop(
+    z: torch.Tensor, recurrence: torch.Tensor, dt: float, activation: str
+) -> torch.Tensor:
     """h_{k+1} = h_k + dt sigma(z_k - A h_k), autograd through every step.
 
     z: (..., batch, T, m); recurrence: (..., m) for diagonal A or (..., m, m).

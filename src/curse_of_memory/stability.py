@@ -7,13 +7,19 @@ grows (a common beta_0 > 0); unstable: they move left toward 0. The trend is the
 slope of log beta*_i against log sqrt(m_i m_{i+1}); its interval comes from a bootstrap over
 the random draws (whole draws resampled with replacement, independently per width).
 
+Crossings only mean something while the approximation error E_m(0) still falls with m. When
+it no longer does (every student already fits the target to the training tolerance, as for an
+exponential kernel that one mode represents exactly), stability is the boundedness of E_m(beta)
+itself: the trend is then that of the blow-up points b_m, the first beta at which E_m diverges
+(+inf), placed at the geometric midpoint of its grid interval.
+
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
 
-- ``stable``: the slope's interval lies above -slope_tolerance and the margin does not collapse;
-- ``unstable``: the slope's interval lies below -slope_tolerance and the margin collapses;
-- ``undetermined``: too few crossings, the two kinds of evidence disagree, or an interval
-  straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
+- ``stable``: the trend's interval lies above -slope_tolerance and the margin does not collapse;
+- ``unstable``: the trend's interval lies below -slope_tolerance and the margin collapses;
+- ``undetermined``: the two kinds of evidence disagree or an interval straddles the tolerance.
+  Small widths give weak evidence; this is then the honest answer.
 """
 
 from __future__ import annotations
@@ -70,11 +76,42 @@ def crossing_points(betas: np.ndarray, curves: Sequence[np.ndarray]) -> np.ndarr
 
 
 def log_slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of log y against log x over entries with y > 0 and finite (nan if < 2)."""
+    """Least-squares slope of log y against log x over finite y > 0 (nan if fewer than 2)."""
     keep = np.isfinite(y) & (y > 0)
     if keep.sum() < 2:
         return math.nan
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def blowup_point(betas: np.ndarray, curve: np.ndarray) -> float:
+    """First beta where the curve is +inf (geometric midpoint of its interval); nan if never."""
+    diverged = np.isinf(curve)
+    if not diverged.any():
+        return math.nan
+    j = int(np.argmax(diverged))
+    if j <= 1:
+        return float(betas[1])
+    return float(math.sqrt(betas[j - 1] * betas[j]))
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Points (crossings or blow-ups), their slope in log-log against width, and beta_0."""
+
+    points: np.ndarray
+    slope: float
+    beta0: float
+
+
+def trend(points: np.ndarray, at_widths: np.ndarray, largest_beta: float) -> Trend:
+    """Slope of log points vs log width; nan points (beyond the grid) count as the largest beta.
+
+    beta_0 is the geometric mean of the positive points.
+    """
+    usable = np.where(np.isnan(points), largest_beta, points)
+    positive = usable[usable > 0]
+    beta0 = float(np.exp(np.mean(np.log(positive)))) if positive.size else math.nan
+    return Trend(points, log_slope(at_widths, usable), beta0)
 
 
 @dataclass
@@ -83,18 +120,23 @@ class StabilityAnalysis:
 
     widths: list[int]
     errors_at_zero: list[float]
+    improving_pairs: int
+    evidence: str  # "crossings" or "blow-ups": the trend the verdict rests on
     crossings: list[float]
     crossings_low: list[float]
     crossings_high: list[float]
     crossing_slope: float
     crossing_slope_low: float
     crossing_slope_high: float
+    blowups: list[float]
+    blowup_slope: float
+    blowup_slope_low: float
+    blowup_slope_high: float
     beta0: float
     beta0_low: float
     beta0_high: float
     margins: list[float]
     margin_slope: float
-    improving_pairs: int
     verdict: str
     reason: str
 
@@ -102,16 +144,24 @@ class StabilityAnalysis:
         return asdict(self)
 
 
-def _trend_statistics(
-    betas: np.ndarray, curves: Sequence[np.ndarray], pair_widths: np.ndarray
-) -> tuple[np.ndarray, float, float]:
-    """Crossings (right-censored at the largest beta), their slope in m, and beta_0."""
+def _trends(
+    betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray
+) -> tuple[Trend, Trend]:
+    pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
-    usable = np.where(np.isnan(crossings), betas[-1], crossings)
-    slope = log_slope(pair_widths, usable)
-    positive = usable[usable > 0]
-    beta0 = float(np.exp(np.mean(np.log(positive)))) if positive.size else math.nan
-    return crossings, slope, beta0
+    blowups = np.array([blowup_point(betas, curve) for curve in curves])
+    return trend(crossings, pair_widths, betas[-1]), trend(blowups, widths, betas[-1])
+
+
+def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Two-sided percentile interval of the finite values (nan, nan if none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def analyse(
@@ -121,99 +171,99 @@ def analyse(
     config: StabilityConfig,
     rng: np.random.Generator,
 ) -> StabilityAnalysis:
-    """Crossings, bootstrap intervals, margin trend and verdict.
+    """Crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
     losses[m] is the per-beta list of draw losses of width m (one loss at beta = 0, then R each).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
     widths_arr = np.array(widths, dtype=float)
-    pair_widths = np.sqrt(widths_arr[:-1] * widths_arr[1:])
     curves = [perturbation_curve(losses[m]) for m in widths]
-    crossings, slope, beta0 = _trend_statistics(betas, curves, pair_widths)
+    crossing, blowup = _trends(betas, curves, widths_arr)
 
     samples = []
     for _ in range(config.bootstrap):
         resampled = []
         for m in widths:
-            draws = len(losses[m][1])
-            pick = rng.integers(0, draws, size=draws)
+            pick = rng.integers(0, len(losses[m][1]), size=len(losses[m][1]))
             resampled.append(perturbation_curve([losses[m][0]] + [v[pick] for v in losses[m][1:]]))
-        c, s, b0 = _trend_statistics(betas, resampled, pair_widths)
-        samples.append((c, s, b0))
-    tail = 100 * (1 - config.confidence) / 2
-    boot_crossings = np.array([np.where(np.isnan(c), betas[-1], c) for c, _, _ in samples])
-    boot_slopes = np.array([s for _, s, _ in samples])
-    boot_beta0 = np.array([b for _, _, b in samples])
+        samples.append(_trends(betas, resampled, widths_arr))
 
-    def interval(values: np.ndarray) -> tuple[float, float]:
-        values = values[np.isfinite(values)]
-        if values.size == 0:
-            return math.nan, math.nan
-        low, high = np.percentile(values, [tail, 100 - tail])
-        return float(low), float(high)
-
-    if boot_crossings.size:
-        cross_low, cross_high = np.percentile(boot_crossings, [tail, 100 - tail], axis=0)
-    else:
-        cross_low = cross_high = np.array([])
-    slope_low, slope_high = interval(boot_slopes)
-    beta0_low, beta0_high = interval(boot_beta0)
-    margin_values = np.array([margins[m] for m in widths], dtype=float)
-    margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
     errors = np.array([curve[0] for curve in curves])
     improving = int(np.sum(errors[1:] < errors[:-1]))
-    verdict, reason = decide(
-        crossings, (slope_low, slope_high), margin_slope, config
+    evidence = "crossings" if improving >= config.min_crossings else "blow-ups"
+    chosen = 0 if evidence == "crossings" else 1
+    crossing_points_boot = np.array(
+        [np.where(np.isnan(c.points), betas[-1], c.points) for c, _ in samples]
+    ).reshape(len(samples), -1)
+    tail = 100 * (1 - config.confidence) / 2
+    cross_low, cross_high = (
+        np.percentile(crossing_points_boot, [tail, 100 - tail], axis=0)
+        if samples
+        else (crossing.points, crossing.points)
     )
+    crossing_interval = _interval([c.slope for c, _ in samples], config.confidence)
+    blowup_interval = _interval([b.slope for _, b in samples], config.confidence)
+    beta0_interval = _interval([pair[chosen].beta0 for pair in samples], config.confidence)
+    margin_values = np.array([margins[m] for m in widths], dtype=float)
+    margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
+    interval = crossing_interval if evidence == "crossings" else blowup_interval
+    verdict, reason = decide(evidence, interval, margin_slope, config)
+    if evidence == "blow-ups":
+        reason = (
+            f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs, so the "
+            f"blow-up points carry the trend; {reason}"
+        )
     return StabilityAnalysis(
         widths=widths,
         errors_at_zero=errors.tolist(),
-        crossings=crossings.tolist(),
+        improving_pairs=improving,
+        evidence=evidence,
+        crossings=crossing.points.tolist(),
         crossings_low=np.asarray(cross_low).tolist(),
         crossings_high=np.asarray(cross_high).tolist(),
-        crossing_slope=slope,
-        crossing_slope_low=slope_low,
-        crossing_slope_high=slope_high,
-        beta0=beta0,
-        beta0_low=beta0_low,
-        beta0_high=beta0_high,
+        crossing_slope=crossing.slope,
+        crossing_slope_low=crossing_interval[0],
+        crossing_slope_high=crossing_interval[1],
+        blowups=blowup.points.tolist(),
+        blowup_slope=blowup.slope,
+        blowup_slope_low=blowup_interval[0],
+        blowup_slope_high=blowup_interval[1],
+        beta0=(crossing, blowup)[chosen].beta0,
+        beta0_low=beta0_interval[0],
+        beta0_high=beta0_interval[1],
         margins=margin_values.tolist(),
         margin_slope=margin_slope,
-        improving_pairs=improving,
         verdict=verdict,
         reason=reason,
     )
 
 
 def decide(
-    crossings: np.ndarray,
+    evidence: str,
     slope_interval: tuple[float, float],
     margin_slope: float,
     config: StabilityConfig,
 ) -> tuple[str, str]:
-    """Three-way verdict from the crossing-slope interval and the margin trend."""
-    met = int(np.sum(~(crossings == 0)))
-    if met < config.min_crossings:
-        return "undetermined", (
-            f"only {met} of {len(crossings)} width pairs improve at beta = 0 and can cross "
-            f"(need {config.min_crossings})"
-        )
+    """Three-way verdict from the trend's slope interval and the margin trend."""
     low, high = slope_interval
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "undetermined", "the crossing trend could not be estimated"
+        return "undetermined", f"the trend of the {evidence} could not be estimated"
     tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
     margin_collapses = margin_slope < -margin_tol
-    margin_note = f"margin slope {margin_slope:.2f} (collapse below {-margin_tol})"
-    crossing_note = f"crossing slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol}"
+    agree = not config.require_margin_agreement
+    margin_note = f"margin slope {margin_slope:.2f} (collapse below {-margin_tol:g})"
+    trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if high < -tol:
-        if margin_collapses or not config.require_margin_agreement:
-            return "unstable", f"crossings move left: {crossing_note}; {margin_note}"
-        return "undetermined", f"crossings move left but the margin does not collapse: " \
-            f"{crossing_note}; {margin_note}"
+        if margin_collapses or agree:
+            return "unstable", f"{evidence} move left: {trend_note}; {margin_note}"
+        return "undetermined", (
+            f"{evidence} move left but the margin does not collapse: {trend_note}; {margin_note}"
+        )
     if low > -tol:
-        if not margin_collapses or not config.require_margin_agreement:
-            return "stable", f"crossings stay put: {crossing_note}; {margin_note}"
-        return "undetermined", f"crossings stay put but the margin collapses: " \
-            f"{crossing_note}; {margin_note}"
-    return "undetermined", f"the crossing trend is not resolved: {crossing_note}; {margin_note}"
+        if not margin_collapses or agree:
+            return "stable", f"{evidence} stay put: {trend_note}; {margin_note}"
+        return "undetermined", (
+            f"{evidence} stay put but the margin collapses: {trend_note}; {margin_note}"
+        )
+    return "undetermined", f"the trend is not resolved: {trend_note}; {margin_note}"

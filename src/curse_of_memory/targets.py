@@ -28,7 +28,9 @@ def fft_convolve(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
             raise ValueError(f"a scalar kernel needs one input channel, got {dim}")
         kernel = kernel.reshape(-1, 1, 1)
     if kernel.shape[0] != length or kernel.shape[2] != dim:
-        raise ValueError(f"kernel shape {tuple(kernel.shape)} does not match input {tuple(x.shape)}")
+        raise ValueError(
+            f"kernel shape {tuple(kernel.shape)} does not match input {tuple(x.shape)}"
+        )
     size = 2 * length
     x_hat = torch.fft.rfft(x, n=size, dim=1)
     k_hat = torch.fft.rfft(kernel.to(x.dtype), n=size, dim=0)
@@ -45,7 +47,7 @@ def white_noise(
     cumulative: bool = False,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
-    """x_k = dt * xi_k with xi ~ N(0, 1): shape (count, length, dim); cumsum over k if cumulative."""
+    """x_k = dt xi_k, xi ~ N(0, 1): shape (count, length, dim); summed over k if cumulative."""
     x = dt * torch.randn(count, length, dim, generator=generator, dtype=dtype)
     return torch.cumsum(x, dim=1) if cumulative else x
 
@@ -60,7 +62,9 @@ class LinearFunctional(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[1]
         if length > self.rho.shape[0]:
-            raise ValueError(f"sequence of length {length} exceeds the kernel's {self.rho.shape[0]}")
+            raise ValueError(
+                f"sequence of length {length} exceeds the kernel's {self.rho.shape[0]}"
+            )
         return fft_convolve(x, self.rho[:length].to(x.dtype))
 
 

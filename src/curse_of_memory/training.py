@@ -25,7 +25,7 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and stopping settings (defaults from the public code, max_epochs from the scale)."""
+    """Optimiser and stopping settings (defaults from the public code)."""
 
     lr: float = 0.01
     weight_decay: float = 0.0
@@ -64,7 +64,11 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor, chunk: int = 4096
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor,
+    chunk: int = 4096,
 ) -> float:
     """Weighted MSE of model on (x, y), in chunks of samples."""
     total = 0.0
@@ -100,7 +104,9 @@ def train(
     """
     x, y = data["train/x"], data["train/y"]
     weights = loss_weights(config, x.shape[1], x.dtype)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience
     )
@@ -140,8 +146,10 @@ def train(
             result.best_valid = valid
             best_state = copy.deepcopy(model.state_dict())
         if epoch % config.log_every == 0 or epoch == 1:
-            log(f"epoch {epoch} train {epoch_loss / x.shape[0]:.3e} valid {valid:.3e} "
-                f"lr {lr:.1e} elapsed {elapsed:.1f}s")
+            log(
+                f"epoch {epoch} train {epoch_loss / x.shape[0]:.3e} valid {valid:.3e} "
+                f"lr {lr:.1e} elapsed {elapsed:.1f}s"
+            )
         if valid < config.stop_loss:
             result.stop_reason = "threshold"
             log(f"epoch {epoch}: validation loss {valid:.3e} below {config.stop_loss:.1e}; stopped")

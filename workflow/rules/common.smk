@@ -17,10 +17,9 @@ ENV = "../../environment.yml"
 FIGURES = SETTINGS.get("figures", {})
 
 
-wildcard_constraints:
-    experiment="[A-Za-z0-9_.-]+",
-    teacher="t[0-9]+",
-    width="[0-9]+",
+def package_code(*modules):
+    """Package modules that determine a stage's numbers; editing one reruns the stage."""
+    return [os.path.join(SRC, "curse_of_memory", f"{module}.py") for module in modules]
 
 
 def settings(experiment):
@@ -42,7 +41,9 @@ def figure_constraint(kind):
 
 
 def all_figures():
-    return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf", "csv"))
+    return expand(
+        "results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf", "csv")
+    )
 
 
 def teacher_params(experiment):
@@ -67,4 +68,16 @@ def perturbation_params(experiment):
 
 def job_key(wildcards):
     """The identifiers that seed a job's random draws."""
-    return [wildcards.get(name) for name in ("experiment", "teacher", "width") if name in wildcards.keys()]
+    return [
+        wildcards.get(name)
+        for name in ("experiment", "teacher", "width")
+        if name in wildcards.keys()
+    ]
+
+
+def figure_experiment(wildcards):
+    return FIGURES[wildcards.figure]["experiment"]
+
+
+def figure_teacher(wildcards):
+    return FIGURES[wildcards.figure].get("teacher", "t0")

@@ -1,11 +1,3 @@
-def figure_experiment(wildcards):
-    return FIGURES[wildcards.figure]["experiment"]
-
-
-def figure_teacher(wildcards):
-    return FIGURES[wildcards.figure].get("teacher", "t0")
-
-
 rule figure_perturbation:
     """E_m(beta) per width for one teacher, with the figure's claims."""
     input:
@@ -16,28 +8,29 @@ rule figure_perturbation:
             teacher=figure_teacher(w),
             width=widths(figure_experiment(w)),
         ),
+        code=package_code("plotting", "claims", "stability", "perturbation"),
     output:
         png="results/figures/{figure}.png",
         pdf="results/figures/{figure}.pdf",
         csv="results/figures/{figure}.csv",
         claims="results/claims/{figure}.csv",
+    log:
+        "results/logs/figure/{figure}.log",
+    benchmark:
+        "results/benchmarks/rules/figure/{figure}.tsv"
     wildcard_constraints:
         figure=figure_constraint("perturbation"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         figure=lambda w: w.figure,
         title=lambda w: FIGURES[w.figure].get("title", ""),
         expect=lambda w: FIGURES[w.figure]["expect"],
         stability=lambda w: settings(figure_experiment(w))["stability"],
-    log:
-        "results/logs/figure/{figure}.log",
-    benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        ENV
     script:
         "../scripts/figure_perturbation.py"
 
@@ -52,11 +45,11 @@ rule claims:
         "results/logs/claims.log",
     benchmark:
         "results/benchmarks/rules/claims.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
     script:
         "../scripts/claims_table.py"

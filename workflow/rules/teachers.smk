@@ -1,8 +1,20 @@
 rule teacher:
     """Build one target and draw its train/valid/test data."""
+    input:
+        code=package_code("kernels", "targets", "memory", "seeding"),
     output:
         data="results/teachers/{experiment}/{teacher}/data.safetensors",
         info="results/teachers/{experiment}/{teacher}/teacher.json",
+    log:
+        "results/logs/teacher/{experiment}/{teacher}.log",
+    benchmark:
+        "results/benchmarks/rules/teacher/{experiment}/{teacher}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         teacher=lambda w: teacher_params(w.experiment)["teacher"],
         inputs=lambda w: teacher_params(w.experiment)["inputs"],
@@ -10,15 +22,5 @@ rule teacher:
         seed=SETTINGS["seed"],
         dtype=SETTINGS["dtype"],
         key=job_key,
-    log:
-        "results/logs/teacher/{experiment}/{teacher}.log",
-    benchmark:
-        "results/benchmarks/rules/teacher/{experiment}/{teacher}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    conda:
-        ENV
     script:
         "../scripts/teacher.py"

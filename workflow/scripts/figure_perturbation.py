@@ -24,7 +24,13 @@ plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
 
 table = pd.DataFrame(
     [
-        {"figure": params.figure, "width": m, "beta": beta, "E": value, "diverged": not np.isfinite(value)}
+        {
+            "figure": params.figure,
+            "width": m,
+            "beta": beta,
+            "E": value,
+            "diverged": not np.isfinite(value),
+        }
         for m, curve in curves.items()
         for beta, value in zip(betas, curve)
     ]

@@ -6,7 +6,9 @@ log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 inputs = targets.InputSpec(**params.inputs)
 dtype = jobs.DTYPES[params.dtype]
-rho = kernels.kernel_values(kernels.build_kernel(params.teacher["kernel"]), inputs.length, inputs.dt)
+rho = kernels.kernel_values(
+    kernels.build_kernel(params.teacher["kernel"]), inputs.length, inputs.dt
+)
 teacher = targets.LinearFunctional(rho).to(dtype)
 generator = seeding.torch_generator(params.seed, "teacher", *params.key)
 data = targets.make_splits(teacher, params.sizes, inputs, generator, dtype)

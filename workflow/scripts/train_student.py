@@ -35,5 +35,7 @@ metrics = {
 }
 io.save_tensors(snakemake.output.model, model.raw(), {"spec": json.dumps(asdict(spec))})
 io.write_json(snakemake.output.metrics, metrics)
-log(f"test loss {losses['test']:.3e}, margin {metrics['stability_margin']:.4g}, "
-    f"dead modes {metrics['dead_modes']}, stopped by {result.stop_reason}")
+log(
+    f"test loss {losses['test']:.3e}, margin {metrics['stability_margin']:.4g}, "
+    f"dead modes {metrics['dead_modes']}, stopped by {result.stop_reason}"
+)

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+import torch
+
+from curse_of_memory.memory import classify_decay, memory_function
+from curse_of_memory.targets import LinearFunctional
+
+
+class ScalarLinearRNN(torch.nn.Module):
+    """h_{k+1} = a h_k + x_k, output h_{k+1}: returned as a tuple like torch.nn.RNN."""
+
+    def __init__(self, a: float):
+        super().__init__()
+        self.a = a
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[0], 1, dtype=x.dtype)
+        states = []
+        for x_k in x.unbind(1):
+            h = self.a * h + x_k
+            states.append(h)
+        return torch.stack(states, 1), h
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.5])
+def test_memory_of_linear_functional_is_abs_rho(dt):
+    rho = np.cos(np.arange(50) * dt) * np.exp(-0.1 * np.arange(50) * dt)
+    target = LinearFunctional(rho)
+    times, heaviside = memory_function(target, 50, dt, kind="heaviside")
+    np.testing.assert_allclose(times, dt * np.arange(1, 50))
+    np.testing.assert_allclose(heaviside, np.abs(rho[1:]) / dt, rtol=1e-10, atol=1e-14)
+    times, impulse = memory_function(target, 50, dt, kind="impulse")
+    np.testing.assert_allclose(impulse, np.abs(rho), rtol=1e-10, atol=1e-14)
+
+
+def test_memory_of_scalar_linear_rnn_is_power_of_a():
+    times, values = memory_function(ScalarLinearRNN(0.8), 30, kind="heaviside")
+    np.testing.assert_allclose(values, 0.8 ** np.arange(1, 30), rtol=1e-12)
+    _, impulse = memory_function(ScalarLinearRNN(0.8), 30, kind="impulse")
+    np.testing.assert_allclose(impulse, 0.8 ** np.arange(30), rtol=1e-12)
+
+
+def test_memory_works_on_torch_recurrent_modules():
+    torch.manual_seed(0)
+    module = torch.nn.GRU(1, 8, batch_first=True).double()
+    times, values = memory_function(module, 40, kind="heaviside")
+    assert values.shape == (39,) and np.all(values >= 0)
+
+
+@pytest.mark.parametrize(
+    ("curve", "label"),
+    [
+        (lambda t: np.exp(-0.2 * t), "exponential"),
+        (lambda t: 3 * 0.9**t, "exponential"),
+        (lambda t: (1 + t) ** -1.5, "polynomial"),
+        (lambda t: t**-1.1, "polynomial"),
+        (lambda t: 0.5 + 0 * t, "non-decaying"),
+        (lambda t: 1 + 0.01 * np.sin(t), "non-decaying"),
+    ],
+)
+def test_decay_classification(curve, label):
+    times = np.arange(1.0, 200.0)
+    fit = classify_decay(times, curve(times))
+    assert fit.label == label
+
+
+def test_decay_rates_are_recovered():
+    times = np.arange(1.0, 200.0)
+    assert classify_decay(times, np.exp(-0.2 * times)).exponential_rate == pytest.approx(0.2)
+    assert classify_decay(times, times**-1.7).polynomial_power == pytest.approx(1.7)

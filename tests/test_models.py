@@ -1,0 +1,136 @@
+import itertools
+
+import pytest
+import torch
+
+from curse_of_memory.models import (
+    PARAMETERIZATIONS,
+    StudentRNN,
+    StudentSpec,
+    effective_weights,
+    impulse_response,
+    run_student,
+)
+from curse_of_memory.recurrence import fused_recurrence, step_loop
+
+STRUCTURES = ("diagonal", "full")
+PARAMS = tuple(PARAMETERIZATIONS)
+
+
+def loop_outputs(model: StudentRNN, x: torch.Tensor) -> torch.Tensor:
+    """The reference: the plain autograd step loop, encoder and decoder written out."""
+    w = model.weights()
+    z = x @ w.U.t() + w.b
+    states = step_loop(z, w.recurrence, model.spec.dt, model.spec.activation)
+    return states @ w.c.t() + w.c0
+
+
+@pytest.mark.parametrize(("structure", "parameterization"), itertools.product(STRUCTURES, PARAMS))
+def test_linear_convolution_path_equals_step_loop(structure, parameterization, generator):
+    spec = StudentSpec(
+        width=8,
+        structure=structure,
+        parameterization=parameterization,
+        dt=0.7,
+        input_dim=2,
+        output_dim=3,
+    )
+    model = StudentRNN(spec, generator)
+    x = torch.randn(5, 60, 2, generator=generator)
+    fast = model(x)
+    slow = loop_outputs(model, x)
+    assert (fast - slow).abs().max() < 1e-10
+    grads_fast = torch.autograd.grad(fast.pow(2).sum(), list(model.parameters()))
+    grads_slow = torch.autograd.grad(slow.pow(2).sum(), list(model.parameters()))
+    for a, b in zip(grads_fast, grads_slow):
+        assert (a - b).abs().max() <= 1e-10 * (1 + b.abs().max())
+
+
+@pytest.mark.parametrize(
+    ("structure", "activation"), itertools.product(STRUCTURES, ("tanh", "hardtanh", "relu"))
+)
+def test_fused_backward_equals_autograd_loop(structure, activation, generator):
+    spec = StudentSpec(
+        width=6, structure=structure, activation=activation, parameterization="softplus"
+    )
+    model = StudentRNN(spec, generator)
+    x = 2 * torch.randn(4, 40, 1, generator=generator)
+    fast = model(x)
+    slow = loop_outputs(model, x)
+    assert (fast - slow).abs().max() < 1e-12
+    grads_fast = torch.autograd.grad(fast.sin().sum(), list(model.parameters()))
+    grads_slow = torch.autograd.grad(slow.sin().sum(), list(model.parameters()))
+    for a, b in zip(grads_fast, grads_slow):
+        assert (a - b).abs().max() <= 1e-10 * (1 + b.abs().max())
+
+
+def test_fused_recurrence_passes_gradcheck(generator):
+    z = torch.randn(2, 5, 3, generator=generator, requires_grad=True)
+    a = torch.rand(3, 3, generator=generator, requires_grad=True)
+    lam = torch.rand(3, generator=generator, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z, a: fused_recurrence(z, a, 0.5, "tanh"), (z, a))
+    assert torch.autograd.gradcheck(lambda z, lam: fused_recurrence(z, lam, 0.5, "tanh"), (z, lam))
+
+
+def test_impulse_response_is_c_M_power_U(generator):
+    spec = StudentSpec(width=4, structure="full", dt=0.5)
+    model = StudentRNN(spec, generator)
+    w = model.weights()
+    kernel, offset = impulse_response(spec, w, 7)
+    M = torch.eye(4) - 0.5 * w.recurrence
+    for s in range(7):
+        power = torch.linalg.matrix_power(M, s)
+        assert torch.allclose(kernel[s], 0.5 * w.c @ power @ w.U, atol=1e-13)
+    partial = sum(torch.linalg.matrix_power(M, s) for s in range(7))
+    assert torch.allclose(offset[6], w.c0 + 0.5 * w.c @ partial @ w.b, atol=1e-13)
+
+
+def test_ensemble_weights_evaluate_each_model(generator):
+    spec = StudentSpec(width=5, activation="tanh", structure="full")
+    models = [StudentRNN(spec, generator) for _ in range(3)]
+    stacked = {
+        name: torch.stack([m.raw()[name].detach() for m in models]) for name in models[0].raw()
+    }
+    x = torch.randn(4, 12, 1, generator=generator)
+    together = run_student(spec, effective_weights(spec, stacked), x)
+    for i, model in enumerate(models):
+        assert torch.allclose(together[i], model(x), atol=1e-13)
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_parameterization_inverse_round_trips(name):
+    lam = torch.linspace(0.05, 1.5, 20)
+    p = PARAMETERIZATIONS[name]
+    assert torch.allclose(p.evaluated(p.inverse(lam)), lam, atol=1e-12)
+
+
+def test_initial_modes_are_positive_and_margin_is_smallest_eigenvalue(generator):
+    diagonal = StudentRNN(StudentSpec(width=16, eigen_init=(0.2, 0.9)), generator)
+    lam = diagonal.eigenvalues()
+    assert lam.min() >= 0.2 and lam.max() <= 0.9
+    assert diagonal.stability_margin() == pytest.approx(float(lam.min()))
+    assert diagonal.dead_modes() == 0
+    full = StudentRNN(StudentSpec(width=6, structure="full"), generator)
+    P = full.P.detach()
+    assert torch.allclose(P @ P.t(), torch.eye(6), atol=1e-12)
+    assert full.stability_margin() == pytest.approx(float(full.eigenvalues().min()), rel=1e-10)
+
+
+def test_direct_projection_counts_dead_modes(generator):
+    model = StudentRNN(StudentSpec(width=4), generator)
+    with torch.no_grad():
+        model.w.copy_(torch.tensor([-0.3, 0.2, -0.1, 0.5]))
+    x = torch.randn(2, 10, 1, generator=generator)
+    before = model(x)  # trained through relu
+    model.project_()
+    assert model.dead_modes() == 2
+    assert model.stability_margin() == 0.0
+    assert torch.allclose(model(x), before)
+    assert torch.allclose(run_student(model.spec, model.weights(constrained=False), x), before)
+
+
+def test_bad_spec_names_the_key():
+    with pytest.raises(ValueError, match="student.activation"):
+        StudentSpec(width=3, activation="gelu")
+    with pytest.raises(ValueError, match="student.eigen_init"):
+        StudentSpec(width=3, eigen_init=(0.0, 1.0))

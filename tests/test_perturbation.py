@@ -1,0 +1,101 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from curse_of_memory.models import StudentRNN, StudentSpec, run_student
+from curse_of_memory.perturbation import (
+    PerturbationConfig,
+    beta_grid,
+    draw_directions,
+    losses_from_table,
+    losses_table,
+    perturbation_curve,
+    perturbation_losses,
+    perturbed,
+)
+from curse_of_memory.targets import LinearFunctional
+from curse_of_memory.training import time_weights, weighted_mse
+
+
+def test_beta_grid_is_the_spec_default():
+    grid = beta_grid()
+    assert grid[0] == 0 and len(grid) == 22
+    np.testing.assert_allclose(grid[1:], 1e-3 * 2 ** (np.arange(21) / 2))
+
+
+def test_directions_have_unit_sup_norm_and_perturb_every_tensor(generator):
+    model = StudentRNN(StudentSpec(width=5, structure="full"), generator)
+    directions = draw_directions(model.raw(), 7, generator)
+    assert set(directions) == {"w", "P", "U", "b", "c", "c0"}
+    for name, value in directions.items():
+        sup = value.reshape(7, -1).abs().amax(1)
+        assert torch.allclose(sup, torch.ones(7)), name
+    ensemble = perturbed(model.raw(), directions, 0.25)
+    for name, value in model.raw().items():
+        step = (ensemble[name] - value.detach()).reshape(7, -1).abs().amax(1)
+        assert torch.allclose(step, torch.full((7,), 0.25))
+
+
+def test_curve_is_running_max_and_keeps_infinity():
+    losses = [
+        np.array([0.1]),
+        np.array([0.2, 0.05]),
+        np.array([0.15, 0.1]),
+        np.array([math.inf, 0.3]),
+        np.array([0.2, 0.2]),
+    ]
+    curve = perturbation_curve(losses)
+    np.testing.assert_array_equal(curve, [0.1, 0.2, 0.2, math.inf, math.inf])
+    assert np.all(np.diff(curve[:3]) >= 0)
+
+
+def setup_linear(structure, generator):
+    spec = StudentSpec(width=6, structure=structure)
+    model = StudentRNN(spec, generator)
+    x = torch.randn(64, 40, 1, generator=generator)
+    y = LinearFunctional((1 + np.arange(40.0)) ** -1.1)(x)
+    return spec, model, x, y, time_weights(40, 2)
+
+
+@pytest.mark.parametrize("structure", ["diagonal", "full"])
+def test_exact_quadratic_form_equals_direct_evaluation(structure, generator):
+    spec, model, x, y, w = setup_linear(structure, generator)
+    betas = tuple(beta_grid(1e-3, 2.0, 12))
+    exact = PerturbationConfig(betas=betas, draws=6, method="exact", divergence_ratio=1e300)
+    direct = PerturbationConfig(betas=betas, draws=6, method="ensemble", divergence_ratio=1e300)
+    a = perturbation_losses(spec, model.raw(), x, y, w, exact, torch.Generator().manual_seed(3))
+    b = perturbation_losses(spec, model.raw(), x, y, w, direct, torch.Generator().manual_seed(3))
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-8)
+    assert max(np.max(v) for v in b) > 1e6  # the comparison includes exploding draws
+
+
+def test_beta_zero_is_one_evaluation_of_the_trained_model(generator):
+    spec, model, x, y, w = setup_linear("diagonal", generator)
+    config = PerturbationConfig(betas=(0.0, 0.01), draws=4)
+    losses = perturbation_losses(spec, model.raw(), x, y, w, config, generator)
+    assert len(losses[0]) == 1 and len(losses[1]) == 4
+    with torch.no_grad():
+        direct = float(weighted_mse(run_student(spec, model.weights(False), x), y, w))
+    assert losses[0][0] == pytest.approx(direct, rel=1e-10)
+
+
+def test_divergent_draws_count_as_infinity(generator):
+    spec = StudentSpec(width=4, activation="relu", parameterization="direct")
+    model = StudentRNN(spec, generator)
+    x = torch.randn(16, 60, 1, generator=generator)
+    y = torch.randn(16, 60, 1, generator=generator)
+    config = PerturbationConfig(betas=(0.0, 5.0), draws=8, divergence_ratio=10.0)
+    losses = perturbation_losses(spec, model.raw(), x, y, time_weights(60, 2), config, generator)
+    assert np.isfinite(losses[0][0])
+    assert np.isinf(losses[1]).any()
+
+
+def test_loss_table_round_trips():
+    losses = [np.array([0.5]), np.array([1.0, math.inf, 2.0])]
+    betas, back = losses_from_table(losses_table((0.0, 0.1), losses))
+    np.testing.assert_array_equal(betas, [0.0, 0.1])
+    for a, b in zip(losses, back):
+        np.testing.assert_array_equal(a, b)
