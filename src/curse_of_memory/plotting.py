@@ -41,12 +41,12 @@ def perturbation_panel(
 ) -> None:
     """E_m(beta) per width on log-log axes.
 
-    beta = 0 is drawn two grid steps left of the first beta (tick "0"); +inf values sit on a top
+    beta = 0 is drawn at a tenth of the first beta (tick "0"); +inf values sit on a top
     row labelled "inf" above a dashed line. ``beta0`` (when given) is drawn as a vertical line.
     """
     betas = np.asarray(betas, dtype=float)
     x = betas.copy()
-    x[0] = betas[1] ** 2 / betas[2]
+    x[0] = betas[1] / 10
     finite = np.concatenate([c[np.isfinite(c)] for c in curves.values()])
     low, high = finite.min(), finite.max()
     top = 10 ** (np.ceil(np.log10(high)) + 1)

@@ -126,7 +126,7 @@ def train(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            epoch_loss += float(loss) * len(batch)
+            epoch_loss += float(loss.detach()) * len(batch)
         if result.diverged_step is not None:
             log(f"epoch {epoch} step {result.steps}: training loss is not finite; stopped")
             break

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from curse_of_memory import config as settings_lib
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def base():
+    return settings_lib.apply_scale(yaml.safe_load((REPO / "config.yaml").read_text()))
+
+
+def test_default_config_passes_the_checks(base):
+    settings_lib.check(base)
+
+
+def test_paper_scale_merges_its_preset():
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    paper = settings_lib.apply_scale({**raw, "scale": "paper"})
+    assert paper["defaults"]["data"]["train"] == 128000
+    assert paper["defaults"]["training"]["lr"] == raw["defaults"]["training"]["lr"]
+    with pytest.raises(settings_lib.ConfigError, match="^scale:"):
+        settings_lib.apply_scale({**raw, "scale": "huge"})
+
+
+def test_experiment_overrides_defaults(base):
+    base["experiments"]["iat1_geometric"]["training"] = {"lr": 0.5}
+    settings = settings_lib.experiment_settings(base, "iat1_geometric")
+    assert settings["training"]["lr"] == 0.5
+    assert settings["training"]["batch_size"] == base["defaults"]["training"]["batch_size"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (
+            lambda c: c["experiments"]["iat1_geometric"]["teacher"]["kernel"].update(family="zeta"),
+            "experiments.iat1_geometric.teacher.kernel.family",
+        ),
+        (
+            lambda c: c["experiments"]["iat1_geometric"]["teacher"]["kernel"].update(p=2),
+            "experiments.iat1_geometric.teacher.kernel.p",
+        ),
+        (
+            lambda c: c["experiments"]["iat1_geometric"]["student"].update(widths=[4, 2]),
+            "experiments.iat1_geometric.student.widths",
+        ),
+        (
+            lambda c: c["experiments"]["iat1_geometric"]["teacher"].update(kind="oracle"),
+            "experiments.iat1_geometric.teacher.kind",
+        ),
+        (
+            lambda c: c["figures"]["IAT-1a"].update(experiment="missing"),
+            "figures.IAT-1a.experiment",
+        ),
+        (lambda c: c["figures"]["IAT-1a"].update(expect="maybe"), "figures.IAT-1a.expect"),
+        (
+            lambda c: c["defaults"]["student"].update(eigen_init=[0.5, 0.1]),
+            "experiments.iat1_geometric.student.eigen_init",
+        ),
+        (
+            lambda c: c["defaults"]["training"].update(loss="huber"),
+            "experiments.iat1_geometric.training.loss",
+        ),
+    ],
+)
+def test_semantic_errors_name_the_key(base, edit, key):
+    edit(base)
+    with pytest.raises(settings_lib.ConfigError) as error:
+        settings_lib.check(base)
+    assert str(error.value).startswith(key)

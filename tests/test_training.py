@@ -1,0 +1,77 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from curse_of_memory.models import StudentRNN, StudentSpec
+from curse_of_memory.seeding import torch_generator
+from curse_of_memory.targets import InputSpec, LinearFunctional, make_splits
+from curse_of_memory.training import TrainConfig, evaluate, time_weights, train, weighted_mse
+
+
+def test_time_weights_sum_to_length_and_grow_quadratically():
+    w = time_weights(100, 2.0)
+    assert float(w.sum()) == pytest.approx(100.0)
+    assert float(w[9] / w[4]) == pytest.approx((10 / 5) ** 2)
+
+
+def test_weighted_mse_scales_the_residual():
+    pred, target = torch.ones(2, 3, 1), torch.zeros(2, 3, 1)
+    w = torch.tensor([1.0, 2.0, 3.0])
+    assert float(weighted_mse(pred, target, w)) == pytest.approx((1 + 4 + 9) / 3)
+
+
+def small_problem(kernel):
+    teacher = LinearFunctional(kernel)
+    sizes = {"train": 256, "valid": 64, "test": 64}
+    return make_splits(teacher, sizes, InputSpec(length=len(kernel)), torch_generator(0, "data"))
+
+
+def test_training_fits_an_exponential_kernel():
+    data = small_problem(0.8 ** np.arange(30.0))
+    model = StudentRNN(StudentSpec(width=2), torch_generator(0, "init"))
+    weights = time_weights(30, 2.0)
+    before = evaluate(model, data["valid/x"], data["valid/y"], weights)
+    config = TrainConfig(max_epochs=150, batch_size=64, log_every=1000)
+    result = train(model, data, config, torch_generator(0, "train"), log=lambda _: None)
+    after = evaluate(model, data["valid/x"], data["valid/y"], weights)
+    assert after < 1e-3 * before
+    assert result.best_valid == pytest.approx(after, rel=1e-9)
+    assert result.stop_reason in ("threshold", "max_epochs")
+
+
+def test_training_is_reproducible_from_seeds():
+    data = small_problem(0.8 ** np.arange(20.0))
+    runs = []
+    for _ in range(2):
+        model = StudentRNN(StudentSpec(width=3, activation="tanh"), torch_generator(1, "init"))
+        train(
+            model,
+            data,
+            TrainConfig(max_epochs=3, batch_size=64),
+            torch_generator(1, "t"),
+            log=lambda _: None,
+        )
+        runs.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert torch.equal(runs[0], runs[1])
+
+
+def test_divergence_is_recorded_with_its_step():
+    data = small_problem(np.ones(40))
+    spec = StudentSpec(width=4, activation="relu", eigen_init=(0.01, 0.02))
+    model = StudentRNN(spec, torch_generator(2, "init"))
+    with torch.no_grad():
+        model.c.mul_(1e200)
+    messages = []
+    result = train(
+        model,
+        data,
+        TrainConfig(max_epochs=5, batch_size=64),
+        torch_generator(2),
+        log=messages.append,
+    )
+    assert result.stop_reason == "diverged"
+    assert result.diverged_step == 1
+    assert any("not finite" in message for message in messages)
+    assert math.isinf(result.best_valid)

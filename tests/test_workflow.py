@@ -1,0 +1,177 @@
+"""The real workflow on a tiny config, run by Snakemake in a temporary directory."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from curse_of_memory.io import read_json
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow
+
+TINY = {
+    "scale": "quick",
+    "seed": 7,
+    "dtype": "float64",
+    "defaults": {
+        "inputs": {"length": 24, "dt": 1.0, "dim": 1, "cumulative": False},
+        "data": {"train": 128, "valid": 64, "test": 64},
+        "student": {
+            "structure": "diagonal",
+            "parameterization": "direct",
+            "activation": "linear",
+            "eigen_init": [0.05, 1.0],
+        },
+        "training": {
+            "lr": 0.01,
+            "weight_decay": 0.0,
+            "batch_size": 64,
+            "grad_clip": 0.5,
+            "plateau_factor": 0.1,
+            "plateau_patience": 10,
+            "loss": "weighted",
+            "weight_power": 2.0,
+            "stop_loss": 1e-8,
+            "max_epochs": 15,
+            "log_every": 5,
+        },
+        "perturbation": {
+            "beta_base": 1e-3,
+            "beta_ratio": 4.0,
+            "beta_count": 8,
+            "draws": 5,
+            "divergence_ratio": 1e4,
+            "method": "auto",
+            "chunk_elements": 1000000,
+        },
+        "stability": {
+            "slope_tolerance": 0.5,
+            "margin_slope_tolerance": 0.5,
+            "min_crossings": 2,
+            "bootstrap": 20,
+            "confidence": 0.9,
+            "require_margin_agreement": True,
+        },
+    },
+    "experiments": {
+        "tiny_geometric": {
+            "teacher": {"kind": "linear_functional", "kernel": {"family": "geom", "q": 0.7}},
+            "student": {"widths": [1, 2, 4]},
+        },
+        "tiny_user": {
+            "teacher": {
+                "kind": "linear_functional",
+                "kernel": {"family": "expr", "formula": "exp(-t/4) * cos(t/2)"},
+            },
+            "student": {
+                "widths": [2, 3, 5],
+                "activation": "tanh",
+                "parameterization": "softplus",
+                "structure": "full",
+            },
+        },
+    },
+    "figures": {
+        "T-1": {"kind": "perturbation", "experiment": "tiny_geometric", "expect": "stable"},
+        "T-2": {
+            "kind": "perturbation",
+            "experiment": "tiny_user",
+            "expect": "stable",
+            "title": "a user's own kernel",
+        },
+    },
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["snakemake", "--cores", "2", *args], cwd=workdir, capture_output=True, text=True
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("workflow")
+    for name in ("Snakefile", "environment.yml"):
+        shutil.copy(REPO / name, root / name)
+    for name in ("workflow", "src"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "config.yaml").write_text(yaml.safe_dump(TINY))
+    result = snakemake(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+def csv_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob("results/**/*.csv"))}
+
+
+def test_figures_claims_and_verdicts_are_produced(workdir):
+    for figure in ("T-1", "T-2"):
+        for ext in ("png", "pdf", "csv"):
+            assert (workdir / f"results/figures/{figure}.{ext}").stat().st_size > 0
+        table = pd.read_csv(workdir / f"results/figures/{figure}.csv")
+        assert list(table.columns) == ["figure", "width", "beta", "E", "diverged"]
+        for width, group in table.groupby("width"):
+            assert group["E"].is_monotonic_increasing, width
+    claims = pd.read_csv(workdir / "results/claims.csv")
+    assert list(claims.columns) == ["figure", "claim", "value", "threshold", "verdict"]
+    assert set(claims["figure"]) == {"T-1", "T-2"}
+    assert set(claims["verdict"]) <= {"pass", "fail"}
+    for experiment in ("tiny_geometric", "tiny_user"):
+        analysis = read_json(workdir / f"results/stability/{experiment}/t0.json")
+        assert analysis["verdict"] in ("stable", "unstable", "undetermined")
+        assert len(analysis["crossings"]) == len(analysis["widths"]) - 1
+    metrics = read_json(workdir / "results/students/tiny_user/t0/m5/metrics.json")
+    assert metrics["spec"]["structure"] == "full" and metrics["dead_modes"] == 0
+    assert metrics["stability_margin"] > 0
+    log = (workdir / "results/logs/train_student/tiny_user/t0/m5.log").read_text()
+    assert "epoch 5 train" in log and "elapsed" in log
+
+
+def test_rerun_from_scratch_gives_byte_identical_csvs(workdir):
+    before = csv_bytes(workdir)
+    shutil.rmtree(workdir / "results")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert csv_bytes(workdir) == before
+
+
+def test_adding_a_width_schedules_only_the_new_jobs(workdir):
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["experiments"]["tiny_geometric"]["student"]["widths"] = [1, 2, 4, 6]
+    extra = workdir / "more.yaml"
+    extra.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "-n", "--configfile", str(extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stdout[result.stdout.index("Job stats") :]
+    counts = dict(line.split()[:2] for line in stats.splitlines()[3:] if len(line.split()) == 2)
+    assert counts.get("train_student") == "1" and counts.get("perturb") == "1"
+    assert "teacher" not in counts
+    assert "results/students/tiny_geometric/t0/m6/model.safetensors" in result.stdout
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    for name in ("Snakefile", "environment.yml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    for name in ("workflow", "src"):
+        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    bad = yaml.safe_load(yaml.safe_dump(TINY))
+    bad["experiments"]["tiny_user"]["teacher"]["kernel"] = {"family": "pol", "q": 3}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(bad))
+    result = snakemake(tmp_path)
+    assert result.returncode != 0
+    assert "experiments.tiny_user.teacher.kernel.q" in result.stderr + result.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_default_config_dry_run_and_lint():
+    result = subprocess.run(["snakemake", "-n", "-F"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "results/figures/IAT-1a.png" in result.stdout
+    lint = subprocess.run(["snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
+    assert "Congratulations" in lint.stdout + lint.stderr
