@@ -8,7 +8,7 @@ so that a bad config fails before any job runs, with a message naming the offend
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .kernels import KernelSpecError, build_kernel
 from .models import StudentSpec
@@ -18,7 +18,6 @@ from .targets import InputSpec
 from .training import TrainConfig
 
 TEACHER_KINDS = ("linear_functional",)
-FIGURE_KINDS = ("perturbation",)
 VERDICTS = ("stable", "unstable")
 
 
@@ -94,15 +93,29 @@ def check(config: Mapping) -> None:
         _check_experiment(config, name)
     for figure, spec in config.get("figures", {}).items():
         where = f"figures.{figure}"
-        if spec.get("kind") not in FIGURE_KINDS:
-            raise ConfigError(f"{where}.kind: unknown figure kind {spec.get('kind')!r}")
-        if spec.get("experiment") not in config["experiments"]:
+        kind = spec.get("kind")
+        if kind not in FIGURE_KINDS:
             raise ConfigError(
-                f"{where}.experiment: unknown experiment {spec.get('experiment')!r}; "
-                f"defined: {', '.join(config['experiments'])}"
+                f"{where}.kind: unknown figure kind {kind!r}; known: {', '.join(FIGURE_KINDS)}"
             )
-        if spec.get("expect") not in VERDICTS:
-            raise ConfigError(f"{where}.expect: must be one of {', '.join(VERDICTS)}")
+        FIGURE_KINDS[kind](config, where, spec)
+
+
+def _check_perturbation_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """A perturbation figure draws one experiment's students and states the expected verdict."""
+    if spec.get("experiment") not in config["experiments"]:
+        raise ConfigError(
+            f"{where}.experiment: unknown experiment {spec.get('experiment')!r}; "
+            f"defined: {', '.join(config['experiments'])}"
+        )
+    if spec.get("expect") not in VERDICTS:
+        raise ConfigError(f"{where}.expect: must be one of {', '.join(VERDICTS)}")
+
+
+# Figure kind -> check of its entry in ``figures``; each kind has its own rule in workflow/rules/.
+FIGURE_KINDS: dict[str, Callable[[Mapping, str, Mapping], None]] = {
+    "perturbation": _check_perturbation_figure,
+}
 
 
 def _check_experiment(config: Mapping, name: str) -> None:
