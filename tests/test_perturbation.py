@@ -65,8 +65,9 @@ def test_exact_quadratic_form_equals_direct_evaluation(structure, generator):
     betas = tuple(beta_grid(1e-3, 2.0, 12))
     exact = PerturbationConfig(betas=betas, draws=6, method="exact", divergence_ratio=1e300)
     direct = PerturbationConfig(betas=betas, draws=6, method="ensemble", divergence_ratio=1e300)
-    a = perturbation_losses(spec, model.raw(), x, y, w, exact, torch.Generator().manual_seed(3))
-    b = perturbation_losses(spec, model.raw(), x, y, w, direct, torch.Generator().manual_seed(3))
+    directions = draw_directions(model.raw(), 6, generator)
+    a = perturbation_losses(spec, model.raw(), x, y, w, exact, directions)
+    b = perturbation_losses(spec, model.raw(), x, y, w, direct, directions)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-8)
     assert max(np.max(v) for v in b) > 1e6  # the comparison includes exploding draws
@@ -75,7 +76,8 @@ def test_exact_quadratic_form_equals_direct_evaluation(structure, generator):
 def test_beta_zero_is_one_evaluation_of_the_trained_model(generator):
     spec, model, x, y, w = setup_linear("diagonal", generator)
     config = PerturbationConfig(betas=(0.0, 0.01), draws=4)
-    losses = perturbation_losses(spec, model.raw(), x, y, w, config, generator)
+    directions = draw_directions(model.raw(), 4, generator)
+    losses = perturbation_losses(spec, model.raw(), x, y, w, config, directions)
     assert len(losses[0]) == 1 and len(losses[1]) == 4
     with torch.no_grad():
         direct = float(weighted_mse(run_student(spec, model.weights(False), x), y, w))
@@ -88,7 +90,8 @@ def test_divergent_draws_count_as_infinity(generator):
     x = torch.randn(16, 60, 1, generator=generator)
     y = torch.randn(16, 60, 1, generator=generator)
     config = PerturbationConfig(betas=(0.0, 5.0), draws=8, divergence_ratio=10.0)
-    losses = perturbation_losses(spec, model.raw(), x, y, time_weights(60, 2), config, generator)
+    directions = draw_directions(model.raw(), 8, generator)
+    losses = perturbation_losses(spec, model.raw(), x, y, time_weights(60, 2), config, directions)
     assert np.isfinite(losses[0][0])
     assert np.isinf(losses[1]).any()
 

@@ -17,8 +17,9 @@ from .stability import StabilityConfig
 from .targets import InputSpec
 from .training import TrainConfig
 
-TEACHER_KINDS = ("linear_functional",)
+TEACHER_KINDS = ("linear_functional", "tanh_rnn", "transformer")
 VERDICTS = ("stable", "unstable")
+MEMORY_EXPECTATIONS = ("exponential", "slow")
 
 
 class ConfigError(ValueError):
@@ -55,8 +56,20 @@ def experiment_settings(config: Mapping, name: str) -> dict:
 
 
 def teacher_ids(settings: Mapping) -> list[str]:
-    """Teacher identifiers t0, t1, ... of an experiment."""
-    return [f"t{i}" for i in range(int(settings["teacher"].get("count", 1)))]
+    """Teacher identifiers t0, t1, ...: one per entry of ``gains`` (tanh_rnn), else ``count``."""
+    teacher = settings["teacher"]
+    count = len(teacher["gains"]) if "gains" in teacher else int(teacher.get("count", 1))
+    return [f"t{i}" for i in range(count)]
+
+
+def teacher_spec(settings: Mapping, teacher_id: str) -> dict:
+    """What one teacher depends on: its kind and parameters (tanh_rnn: its own ``gain``)."""
+    spec = {
+        key: value for key, value in settings["teacher"].items() if key not in ("count", "gains")
+    }
+    if "gains" in settings["teacher"]:
+        spec["gain"] = settings["teacher"]["gains"][int(teacher_id[1:])]
+    return spec
 
 
 def student_spec(settings: Mapping, width: int) -> StudentSpec:
@@ -103,34 +116,41 @@ def check(config: Mapping) -> None:
 
 def _check_perturbation_figure(config: Mapping, where: str, spec: Mapping) -> None:
     """A perturbation figure draws one experiment's students and states the expected verdict."""
+    _check_experiment_reference(config, where, spec)
+    if spec.get("expect") not in VERDICTS:
+        raise ConfigError(f"{where}.expect: must be one of {', '.join(VERDICTS)}")
+
+
+def _check_experiment_reference(config: Mapping, where: str, spec: Mapping) -> None:
     if spec.get("experiment") not in config["experiments"]:
         raise ConfigError(
             f"{where}.experiment: unknown experiment {spec.get('experiment')!r}; "
             f"defined: {', '.join(config['experiments'])}"
         )
-    if spec.get("expect") not in VERDICTS:
-        raise ConfigError(f"{where}.expect: must be one of {', '.join(VERDICTS)}")
+
+
+def _check_teacher_memory_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """A teacher-memory figure draws one teacher's memory function."""
+    _check_experiment_reference(config, where, spec)
+    teacher = spec.get("teacher", "t0")
+    if teacher not in teacher_ids(experiment_settings(config, spec["experiment"])):
+        raise ConfigError(f"{where}.teacher: experiment {spec['experiment']} has no {teacher}")
+    if spec.get("expect") not in MEMORY_EXPECTATIONS:
+        raise ConfigError(f"{where}.expect: must be one of {', '.join(MEMORY_EXPECTATIONS)}")
 
 
 # Figure kind -> check of its entry in ``figures``; each kind has its own rule in workflow/rules/.
 FIGURE_KINDS: dict[str, Callable[[Mapping, str, Mapping], None]] = {
     "perturbation": _check_perturbation_figure,
+    "filter": _check_experiment_reference,
+    "teacher_memory": _check_teacher_memory_figure,
 }
 
 
 def _check_experiment(config: Mapping, name: str) -> None:
     where = f"experiments.{name}"
     settings = experiment_settings(config, name)
-    teacher = settings.get("teacher", {})
-    if teacher.get("kind") not in TEACHER_KINDS:
-        raise ConfigError(
-            f"{where}.teacher.kind: unknown teacher kind {teacher.get('kind')!r}; "
-            f"known: {', '.join(TEACHER_KINDS)}"
-        )
-    try:
-        build_kernel(teacher.get("kernel"), f"{where}.teacher.kernel")
-    except KernelSpecError as error:
-        raise ConfigError(str(error)) from None
+    _check_teacher(settings.get("teacher", {}), f"{where}.teacher")
     widths = settings["student"].get("widths", [])
     if len(widths) < 2 or any(b <= a for a, b in zip(widths, widths[1:])) or widths[0] < 1:
         raise ConfigError(
@@ -151,3 +171,26 @@ def _check_experiment(config: Mapping, name: str) -> None:
             if message.startswith(f"{section}."):
                 raise ConfigError(f"{where}.{message}") from None
             raise ConfigError(f"{where}.{section}: {message}") from None
+
+
+def _check_teacher(teacher: Mapping, where: str) -> None:
+    kind = teacher.get("kind")
+    if kind not in TEACHER_KINDS:
+        raise ConfigError(
+            f"{where}.kind: unknown teacher kind {kind!r}; known: {', '.join(TEACHER_KINDS)}"
+        )
+    required = {
+        "linear_functional": ("kernel",),
+        "tanh_rnn": ("width", "gains"),
+        "transformer": ("d_model", "heads", "layers"),
+    }[kind]
+    for key in required:
+        if key not in teacher:
+            raise ConfigError(f"{where}.{key}: required for teacher kind '{kind}'")
+    if kind == "linear_functional":
+        try:
+            build_kernel(teacher["kernel"], f"{where}.kernel")
+        except KernelSpecError as error:
+            raise ConfigError(str(error)) from None
+    if kind == "transformer" and teacher["d_model"] % (2 * teacher["heads"]):
+        raise ConfigError(f"{where}.d_model: must be a multiple of 2 x heads")

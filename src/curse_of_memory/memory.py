@@ -90,18 +90,23 @@ def classify_decay(
     times: np.ndarray,
     values: np.ndarray,
     tail_start: float = 0.3,
-    floor: float = 1e-12,
+    floor: float = 1e-10,
     min_decay_factor: float = 2.0,
 ) -> DecayFit:
-    """Label the decay of M from its tail (times >= tail_start * max time, M > floor * max M).
+    """Label the decay of M from the tail of its significant part.
 
+    Significant: M > floor * max M; its last time t_end. The tail is t >= tail_start * t_end.
     Non-decaying when the better fit falls by less than ``min_decay_factor`` over the tail.
     """
     times = np.asarray(times, dtype=float)
     values = np.asarray(values, dtype=float)
-    keep = (times >= tail_start * times.max()) & (times > 0) & (values > floor * values.max())
-    if keep.sum() < 3:
+    significant = (times > 0) & (values > floor * values.max())
+    if significant.sum() < 3:
         return DecayFit("exponential", math.inf, 1.0, math.inf, 1.0, math.inf)
+    end = times[significant].max()
+    keep = significant & (times >= tail_start * end)
+    if keep.sum() < 3:
+        keep = significant
     t, log_m = times[keep], np.log(values[keep])
     exp_slope, exp_r2 = _linear_fit(t, log_m)
     pol_slope, pol_r2 = _linear_fit(np.log(t), log_m)

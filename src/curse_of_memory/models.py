@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .recurrence import ACTIVATIONS, fused_recurrence, step_loop
+from .recurrence import ACTIVATIONS, evaluation_loop, fused_recurrence
 
 STRUCTURES = ("diagonal", "full")
 
@@ -146,14 +146,14 @@ def state_powers(spec: StudentSpec, weights: Weights, length: int) -> torch.Tens
         steps = q.unsqueeze(-2).expand(*q.shape[:-1], length - 1, q.shape[-1])
         powers = torch.cat([ones, steps], dim=-2).cumprod(dim=-2)
         return powers.unsqueeze(-1) * V0.unsqueeze(-3)
-    m = weights.recurrence.shape[-1]
-    eye = torch.eye(m, dtype=weights.recurrence.dtype)
-    M = eye - spec.dt * weights.recurrence
-    blocks = V0.unsqueeze(-3)
-    while blocks.shape[-3] < length:
-        blocks = torch.cat([blocks, M.unsqueeze(-3) @ blocks], dim=-3)
+    m, columns = weights.recurrence.shape[-1], V0.shape[-1]
+    M = torch.eye(m, dtype=weights.recurrence.dtype) - spec.dt * weights.recurrence
+    blocks = V0  # (..., m, n * (d + 1)): the powers found so far, side by side
+    while blocks.shape[-1] < length * columns:
+        blocks = torch.cat([blocks, M @ blocks], dim=-1)
         M = M @ M
-    return blocks[..., :length, :, :]
+    blocks = blocks[..., : length * columns].unflatten(-1, (length, columns))
+    return blocks.movedim(-2, -3)
 
 
 def impulse_response(
@@ -184,15 +184,16 @@ def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.T
     if spec.linear:
         kernel, offset = impulse_response(spec, weights, x.shape[1])
         return toeplitz_convolve(kernel, offset, x)
-    z = torch.einsum("btd,...md->...btm", x, weights.U) + weights.b.unsqueeze(-2).unsqueeze(-2)
-    single_model = weights.U.dim() == 2
-    if single_model and torch.is_grad_enabled():
+    if weights.U.dim() == 2 and torch.is_grad_enabled():
+        z = torch.einsum("btd,md->btm", x, weights.U) + weights.b
         states = fused_recurrence(z, weights.recurrence, spec.dt, spec.activation)
-    else:
-        states = step_loop(z, weights.recurrence, spec.dt, spec.activation)
-    return torch.einsum("...btm,...om->...bto", states, weights.c) + weights.c0.unsqueeze(
-        -2
-    ).unsqueeze(-2)
+        return states @ weights.c.t() + weights.c0
+    lead = weights.U.shape[:-2]
+    flat = Weights(*(w.reshape(-1, *w.shape[len(lead) :]) for w in vars(weights).values()))
+    z = torch.einsum("btd,emd->tebm", x, flat.U) + flat.b.unsqueeze(-2)
+    states = evaluation_loop(z, flat.recurrence, spec.dt, spec.activation)
+    y = torch.einsum("tebm,eom->ebto", states, flat.c) + flat.c0.unsqueeze(-2).unsqueeze(-2)
+    return y.reshape(*lead, *y.shape[1:])
 
 
 class StudentRNN(torch.nn.Module):

@@ -155,11 +155,13 @@ def perturbation_losses(
     y: torch.Tensor,
     weights: torch.Tensor,
     config: PerturbationConfig,
-    generator: torch.Generator,
+    directions: Mapping[str, torch.Tensor],
 ) -> list[np.ndarray]:
-    """Test losses per beta: a list with one array of R losses per beta (one loss at beta = 0)."""
+    """Test losses per beta: a list with one array of R losses per beta (one loss at beta = 0).
+
+    ``directions`` are the R unit-sup-norm draws of :func:`draw_directions`.
+    """
     raw = {name: value.detach() for name, value in raw.items()}
-    directions = draw_directions(raw, config.draws, generator)
     zero_loss = float(weighted_mse(torch.zeros_like(y), y, weights))
     limit = config.divergence_ratio * zero_loss
     exact = config.method == "exact" or (config.method == "auto" and spec.linear)

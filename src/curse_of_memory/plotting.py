@@ -96,3 +96,17 @@ def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike)
             lambda tmp, o=options, s=suffix: fig.savefig(tmp, format=s, bbox_inches="tight", **o),
         )
     plt.close(fig)
+
+
+def memory_panel(
+    ax: plt.Axes, times: np.ndarray, values: np.ndarray, label: str, loglog: bool = False
+) -> None:
+    """A memory function M(t) on semi-log (or log-log) axes; non-positive values are not drawn."""
+    times, values = np.asarray(times, float), np.asarray(values, float)
+    keep = (values > 0) & (times > 0 if loglog else np.ones_like(times, dtype=bool))
+    ax.plot(times[keep], values[keep], lw=1.4, label=label)
+    ax.set_yscale("log")
+    if loglog:
+        ax.set_xscale("log")
+    ax.set_xlabel("t")
+    ax.set_ylabel("memory M(t)")

@@ -5,7 +5,9 @@ Three implementations of the same map from drives z (batch, T, m) to states h_1.
 - :func:`step_loop`: the plain autograd loop, the reference; its arguments may carry a leading
   model dimension, so that many perturbed copies of one model run as batched matrix products;
 - :class:`FusedRecurrence`: one autograd Function with a hand-written backward pass through
-  time (no per-step autograd graph), for training nonlinear students.
+  time (no per-step autograd graph), for training nonlinear students;
+- :func:`evaluation_loop`: no autograd, time-major drives (T, models, batch, m), three fused
+  operations per step; for evaluation and for perturbed ensembles.
 
 ``recurrence`` is either a vector lam (diagonal A = diag(lam)) or a matrix A.
 """
@@ -27,16 +29,16 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-def activation_derivative(name: str, pre: torch.Tensor, post: torch.Tensor) -> torch.Tensor:
-    """sigma'(pre), using post = sigma(pre) where that is cheaper."""
+def activation_slope(name: str, post: torch.Tensor) -> torch.Tensor:
+    """sigma'(pre) written in terms of post = sigma(pre) (the same for every pre of a post)."""
     if name == "tanh":
         return 1.0 - post * post
     if name == "hardtanh":
-        return ((pre > -1.0) & (pre < 1.0)).to(pre.dtype)
+        return (post.abs() < 1.0).to(post.dtype)
     if name == "relu":
-        return (pre > 0.0).to(pre.dtype)
+        return (post > 0.0).to(post.dtype)
     if name == "linear":
-        return torch.ones_like(pre)
+        return torch.ones_like(post)
     raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
 
 
@@ -63,10 +65,43 @@ def step_loop(
     return torch.stack(states, dim=-2)
 
 
+IN_PLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "linear": lambda u: u,
+    "tanh": torch.tanh_,
+    "hardtanh": F.hardtanh_,
+    "relu": torch.relu_,
+}
+
+
+@torch.no_grad()
+def evaluation_loop(
+    z: torch.Tensor, recurrence: torch.Tensor, dt: float, activation: str
+) -> torch.Tensor:
+    """States (T, E, batch, m) for time-major drives z (T, E, batch, m).
+
+    recurrence: lam (E, m) for diagonal A or A (E, m, m). Each step is one fused
+    feedback-and-subtract (addcmul / baddbmm), one in-place activation and one add.
+    """
+    sigma = IN_PLACE[activation]
+    states = torch.empty_like(z)
+    h = torch.zeros_like(z[0])
+    diagonal = recurrence.dim() == 2
+    lam = recurrence.unsqueeze(-2) if diagonal else None
+    transposed = None if diagonal else recurrence.transpose(-1, -2)
+    for k in range(z.shape[0]):
+        if diagonal:
+            pre = torch.addcmul(z[k], h, lam, value=-1.0)
+        else:
+            pre = torch.baddbmm(z[k], h, transposed, alpha=-1.0)
+        h = torch.add(h, sigma(pre), alpha=dt, out=states[k])
+    return states
+
+
 class FusedRecurrence(torch.autograd.Function):
     """h_1..h_T for one model with a hand-written backward pass through time.
 
-    Backward, with g = dL/dh_{k+1} accumulated from later steps:
+    Forward stores only the activations s_k = sigma(pre_k). Backward, with g = dL/dh_{k+1}
+    accumulated from later steps and sigma'(pre_k) computed from s_k for all k at once:
         dL/dpre_k = g * dt * sigma'(pre_k),   dL/dz_k = dL/dpre_k,
         dL/dh_k   = g - dL/dpre_k A,           dL/dA = -sum_k dL/dpre_k^T h_k.
     """
@@ -77,31 +112,35 @@ class FusedRecurrence(torch.autograd.Function):
         diagonal = recurrence.dim() == 1
         transposed = None if diagonal else recurrence.t()
         h = z.new_zeros(z.shape[0], z.shape[2])
-        states = []
-        slopes = []
+        states, posts = [], []
         for z_k in z.unbind(1):
-            pre = z_k - (h * recurrence if diagonal else h @ transposed)
+            if diagonal:
+                pre = torch.addcmul(z_k, h, recurrence, value=-1.0)
+            else:
+                pre = torch.addmm(z_k, h, transposed, alpha=-1.0)
             post = sigma(pre)
-            slopes.append(activation_derivative(activation, pre, post))
-            h = h + dt * post
+            h = torch.add(h, post, alpha=dt)
+            posts.append(post)
             states.append(h)
         states = torch.stack(states, 1)
-        ctx.save_for_backward(states, torch.stack(slopes, 1), recurrence)
-        ctx.dt = dt
+        ctx.save_for_backward(states, torch.stack(posts, 1), recurrence)
+        ctx.dt, ctx.activation = dt, activation
         return states
 
     @staticmethod
     def backward(ctx, grad_states):
-        states, slopes, recurrence = ctx.saved_tensors
-        dt = ctx.dt
+        states, posts, recurrence = ctx.saved_tensors
         diagonal = recurrence.dim() == 1
+        slopes = activation_slope(ctx.activation, posts).mul_(ctx.dt)
         grad_pre = torch.empty_like(states)
         g = torch.zeros_like(states[:, 0])
         for k in range(states.shape[1] - 1, -1, -1):
             g = g + grad_states[:, k]
-            gp = g * (dt * slopes[:, k])
-            grad_pre[:, k] = gp
-            g = g - (gp * recurrence if diagonal else gp @ recurrence)
+            gp = torch.mul(g, slopes[:, k], out=grad_pre[:, k])
+            if diagonal:
+                g = torch.addcmul(g, gp, recurrence, value=-1.0)
+            else:
+                g = torch.addmm(g, gp, recurrence, alpha=-1.0)
         previous = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], 1)
         if diagonal:
             grad_recurrence = -(grad_pre * previous).sum((0, 1))

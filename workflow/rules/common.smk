@@ -46,11 +46,19 @@ def all_figures():
     )
 
 
-def teacher_params(experiment):
-    """What a teacher file depends on (not the number of teachers or of students)."""
+def teachers(experiment):
+    return settings_lib.teacher_ids(settings(experiment))
+
+
+def teacher_params(experiment, teacher):
+    """What one teacher file depends on (not the other teachers nor the students)."""
     s = settings(experiment)
-    teacher = {k: v for k, v in s["teacher"].items() if k != "count"}
-    return {"teacher": teacher, "inputs": s["inputs"], "sizes": s["data"]}
+    return {
+        "teacher": settings_lib.teacher_spec(s, teacher),
+        "inputs": s["inputs"],
+        "sizes": s["data"],
+        "memory": s["memory"],
+    }
 
 
 def student_params(experiment, width):

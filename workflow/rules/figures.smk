@@ -53,3 +53,80 @@ rule claims:
         runtime=5,
     script:
         "../scripts/claims_table.py"
+
+
+rule figure_filter:
+    """Students of a kept teacher, its memory function, and all teachers kept or rejected."""
+    input:
+        filter=lambda w: f"results/filter/{figure_experiment(w)}.csv",
+        stability=lambda w: expand(
+            "results/stability/{experiment}/{teacher}.json",
+            experiment=figure_experiment(w),
+            teacher=teachers(figure_experiment(w)),
+        ),
+        info=lambda w: expand(
+            "results/teachers/{experiment}/{teacher}/teacher.json",
+            experiment=figure_experiment(w),
+            teacher=teachers(figure_experiment(w)),
+        ),
+        perturbation=lambda w: expand(
+            "results/perturbation/{experiment}/{teacher}/m{width}.csv",
+            experiment=figure_experiment(w),
+            teacher=teachers(figure_experiment(w)),
+            width=widths(figure_experiment(w)),
+        ),
+        code=package_code("plotting", "claims", "perturbation"),
+    output:
+        png="results/figures/{figure}.png",
+        pdf="results/figures/{figure}.pdf",
+        csv="results/figures/{figure}.csv",
+        claims="results/claims/{figure}.csv",
+    log:
+        "results/logs/figure/{figure}.log",
+    benchmark:
+        "results/benchmarks/rules/figure/{figure}.tsv"
+    wildcard_constraints:
+        figure=figure_constraint("filter"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        figure=lambda w: w.figure,
+        title=lambda w: FIGURES[w.figure].get("title", ""),
+        teachers=lambda w: teachers(figure_experiment(w)),
+        widths=lambda w: widths(figure_experiment(w)),
+    script:
+        "../scripts/figure_filter.py"
+
+
+rule figure_teacher_memory:
+    """The memory function of one teacher."""
+    input:
+        info=lambda w: f"results/teachers/{figure_experiment(w)}/{figure_teacher(w)}/teacher.json",
+        code=package_code("plotting", "claims"),
+    output:
+        png="results/figures/{figure}.png",
+        pdf="results/figures/{figure}.pdf",
+        csv="results/figures/{figure}.csv",
+        claims="results/claims/{figure}.csv",
+    log:
+        "results/logs/figure/{figure}.log",
+    benchmark:
+        "results/benchmarks/rules/figure/{figure}.tsv"
+    wildcard_constraints:
+        figure=figure_constraint("teacher_memory"),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        figure=lambda w: w.figure,
+        title=lambda w: FIGURES[w.figure].get("title", ""),
+        expect=lambda w: FIGURES[w.figure]["expect"],
+    script:
+        "../scripts/figure_teacher_memory.py"

@@ -31,3 +31,36 @@ rule stability:
         key=job_key,
     script:
         "../scripts/stability.py"
+
+
+rule filter_teachers:
+    """Keep, reject or leave undetermined each teacher of an experiment by its stability."""
+    input:
+        stability=lambda w: expand(
+            "results/stability/{experiment}/{teacher}.json",
+            experiment=w.experiment,
+            teacher=teachers(w.experiment),
+        ),
+        info=lambda w: expand(
+            "results/teachers/{experiment}/{teacher}/teacher.json",
+            experiment=w.experiment,
+            teacher=teachers(w.experiment),
+        ),
+        code=package_code("filtering"),
+    output:
+        "results/filter/{experiment}.csv",
+    log:
+        "results/logs/filter/{experiment}.log",
+    benchmark:
+        "results/benchmarks/rules/filter/{experiment}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        teachers=lambda w: teachers(w.experiment),
+        filter=lambda w: settings(w.experiment)["filter"],
+    script:
+        "../scripts/filter_teachers.py"

@@ -1,9 +1,10 @@
 rule teacher:
     """Build one target and draw its train/valid/test data."""
     input:
-        code=package_code("kernels", "targets", "memory", "seeding"),
+        code=package_code("kernels", "targets", "teachers", "memory", "seeding"),
     output:
         data="results/teachers/{experiment}/{teacher}/data.safetensors",
+        weights="results/teachers/{experiment}/{teacher}/teacher.safetensors",
         info="results/teachers/{experiment}/{teacher}/teacher.json",
     log:
         "results/logs/teacher/{experiment}/{teacher}.log",
@@ -16,9 +17,10 @@ rule teacher:
         mem_mb=2000,
         runtime=15,
     params:
-        teacher=lambda w: teacher_params(w.experiment)["teacher"],
-        inputs=lambda w: teacher_params(w.experiment)["inputs"],
-        sizes=lambda w: teacher_params(w.experiment)["sizes"],
+        teacher=lambda w: teacher_params(w.experiment, w.teacher)["teacher"],
+        inputs=lambda w: teacher_params(w.experiment, w.teacher)["inputs"],
+        sizes=lambda w: teacher_params(w.experiment, w.teacher)["sizes"],
+        memory=lambda w: teacher_params(w.experiment, w.teacher)["memory"],
         seed=SETTINGS["seed"],
         dtype=SETTINGS["dtype"],
         key=job_key,

@@ -1,27 +1,29 @@
-"""Teacher stage: build the target of one experiment and draw its train/valid/test data."""
+"""Teacher stage: build one target, draw its train/valid/test data, measure its memory."""
 
-from curse_of_memory import io, jobs, kernels, memory, seeding, targets
+from curse_of_memory import io, jobs, memory, seeding, targets, teachers
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 inputs = targets.InputSpec(**params.inputs)
 dtype = jobs.DTYPES[params.dtype]
-rho = kernels.kernel_values(
-    kernels.build_kernel(params.teacher["kernel"]), inputs.length, inputs.dt
-)
-teacher = targets.LinearFunctional(rho).to(dtype)
 generator = seeding.torch_generator(params.seed, "teacher", *params.key)
+teacher = teachers.build_teacher(params.teacher, inputs, generator, dtype)
+log(f"teacher {params.key}: {params.teacher}")
 data = targets.make_splits(teacher, params.sizes, inputs, generator, dtype)
-log(f"teacher {params.key}: kernel {params.teacher['kernel']}, sizes {dict(params.sizes)}")
-times, values = memory.memory_function(teacher, inputs.length, inputs.dt, inputs.dim, "impulse")
+decay_settings = {key: value for key, value in params.memory.items() if key != "draws"}
+functions = {}
+for kind in ("heaviside", "impulse"):
+    draws = seeding.torch_generator(params.seed, "memory", *params.key)
+    times, values = memory.memory_function(
+        teacher, inputs.length, inputs.dt, inputs.dim, kind, params.memory["draws"], draws, dtype
+    )
+    fit = memory.classify_decay(times, values, **decay_settings)
+    functions[kind] = {"times": times.tolist(), "values": values.tolist(), "decay": fit.to_dict()}
+    log(
+        f"{kind} memory: {fit.label}, rate {fit.exponential_rate:.3g}, "
+        f"power {fit.polynomial_power:.3g}"
+    )
 io.save_tensors(snakemake.output.data, data)
-io.write_json(
-    snakemake.output.info,
-    {
-        "kind": params.teacher["kind"],
-        "kernel": params.teacher["kernel"],
-        "memory": {"kind": "impulse", "times": times.tolist(), "values": values.tolist()},
-        "decay": memory.classify_decay(times, values).to_dict(),
-    },
-)
+io.save_tensors(snakemake.output.weights, teacher.state_dict())
+io.write_json(snakemake.output.info, {"teacher": params.teacher, "memory": functions})
 log("done")

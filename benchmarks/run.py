@@ -1,0 +1,196 @@
+"""Time the package against the reference loop of the public code, on identical inputs.
+
+    python benchmarks/run.py            # all cases, writes results/benchmarks/summary.csv
+    python benchmarks/run.py --quick    # fewer repeats and samples (a smoke run)
+
+Each case builds one reference model (benchmarks/reference.py), copies its weights into the
+package's StudentRNN, checks that both compute the same numbers (max relative difference of
+outputs / losses) and reports the ratio of wall times measured in the same run, one thread each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from curse_of_memory import models, perturbation, training
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference import ReferenceRNN, perturbation_sweep, training_step, twe_mse  # noqa: E402
+
+NAMES = {
+    "w": "W",
+    "P": "P",
+    "U": "encoder.weight",
+    "b": "encoder.bias",
+    "c": "decoder.weight",
+    "c0": "decoder.bias",
+}
+
+
+def seconds(run: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``run`` over ``repeats`` calls (after one warm-up call)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def pair(width: int, structure: str, activation: str, dtype=torch.float64):
+    """A reference model and the package's student with the same weights."""
+    torch.manual_seed(width)
+    reference = ReferenceRNN(width, structure, activation)
+    spec = models.StudentSpec(width=width, structure=structure, activation=activation)
+    student = models.StudentRNN(spec, torch.Generator().manual_seed(0), dtype)
+    with torch.no_grad():
+        reference.W.abs_()  # every mode alive, as the package initialises
+        params = dict(reference.named_parameters())
+        for name, value in student.named_parameters():
+            value.copy_(params[NAMES[name]].to(dtype))
+    return reference, student
+
+
+def relative(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    finite = np.isfinite(a) & np.isfinite(b)
+    if not np.array_equal(np.isfinite(a), np.isfinite(b)):
+        return float("inf")
+    scale = np.maximum(np.abs(b[finite]), 1e-300)
+    return float(np.max(np.abs(a[finite] - b[finite]) / scale)) if finite.any() else 0.0
+
+
+def training_case(width, structure, activation, batch, repeats, dtype=torch.float64):
+    reference, student = pair(width, structure, activation, dtype)
+    x = torch.randn(batch, 100, 1, dtype=torch.float64)
+    y = torch.randn(batch, 100, 1, dtype=torch.float64)
+    xs, ys = x.to(dtype), y.to(dtype)
+    weights = training.time_weights(100, 2.0, dtype)
+    with torch.no_grad():
+        diff = relative(student(xs).double(), reference(x))
+        diff = max(
+            diff,
+            relative(
+                training.weighted_mse(student(xs), ys, weights).double(), twe_mse(reference(x), y)
+            ),
+        )
+    ref_opt = torch.optim.AdamW(reference.parameters(), lr=1e-4)
+    opt = torch.optim.AdamW(student.parameters(), lr=1e-4)
+
+    def project_step():
+        loss = training.weighted_mse(student(xs), ys, weights)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(student.parameters(), 0.5)
+        opt.step()
+
+    return (
+        seconds(lambda: training_step(reference, ref_opt, x, y), repeats),
+        seconds(project_step, repeats),
+        diff,
+    )
+
+
+def evaluation_case(width, structure, activation, samples, repeats):
+    reference, student = pair(width, structure, activation)
+    x = torch.randn(samples, 100, 1, dtype=torch.float64)
+    weights = training.time_weights(100, 2.0)
+    with torch.no_grad():
+        diff = relative(student(x), reference(x))
+    y = torch.zeros_like(x)
+    return (
+        seconds(lambda: torch.no_grad()(lambda: twe_mse(reference(x), y))(), repeats),
+        seconds(lambda: training.evaluate(student, x, y, weights), repeats),
+        diff,
+    )
+
+
+def sweep_case(width, structure, activation, samples, draws):
+    reference, student = pair(width, structure, activation)
+    x = torch.randn(samples, 100, 1, dtype=torch.float64)
+    with torch.no_grad():
+        y = reference(x) + 0.1 * torch.randn_like(x)
+    betas = tuple(perturbation.beta_grid())
+    directions = perturbation.draw_directions(
+        student.raw(), draws, torch.Generator().manual_seed(1)
+    )
+    reference_directions = {NAMES[name]: value for name, value in directions.items()}
+    config = perturbation.PerturbationConfig(betas=betas, draws=draws, divergence_ratio=1e300)
+    weights = training.time_weights(100, 2.0)
+    start = time.perf_counter()
+    expected = perturbation_sweep(reference, x, y, betas, reference_directions)
+    reference_time = time.perf_counter() - start
+    start = time.perf_counter()
+    got = perturbation.perturbation_losses(
+        student.spec, student.raw(), x, y, weights, config, directions
+    )
+    project_time = time.perf_counter() - start
+    diff = max(relative(np.max(g), np.max(e)) for g, e in zip(got, expected))
+    return reference_time, project_time, diff
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and samples")
+    parser.add_argument("--output", default="results/benchmarks/summary.csv")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    repeats = 2 if args.quick else 5
+    eval_samples = 1024 if args.quick else 12800
+    sweep_samples = 128 if args.quick else 1024
+    draws = 30
+    cases = {}
+    for structure, activation, width in [
+        ("full", "linear", 8),
+        ("full", "linear", 64),
+        ("diagonal", "linear", 64),
+        ("full", "tanh", 8),
+        ("full", "tanh", 64),
+        ("diagonal", "tanh", 64),
+    ]:
+        name = f"train_step/{activation}/{structure}/m{width}"
+        cases[name] = training_case(width, structure, activation, 512, repeats)
+    cases["train_step/tanh/full/m64/float32"] = training_case(
+        64, "full", "tanh", 512, repeats, torch.float32
+    )
+    cases["eval_pass/tanh/full/m64"] = evaluation_case(64, "full", "tanh", eval_samples, repeats)
+    cases["eval_pass/linear/full/m64"] = evaluation_case(
+        64, "full", "linear", eval_samples, repeats
+    )
+    for activation in ("linear", "tanh"):
+        cases[f"perturbation_sweep/{activation}/full/m64"] = sweep_case(
+            64, "full", activation, sweep_samples, draws
+        )
+    rows = [
+        {
+            "case": case,
+            "reference_s": ref,
+            "project_s": proj,
+            "speedup": ref / proj,
+            "max_rel_diff": diff,
+        }
+        for case, (ref, proj, diff) in cases.items()
+    ]
+    table = pd.DataFrame(rows)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.output, index=False)
+    with pd.option_context("display.width", 140, "display.float_format", "{:.4g}".format):
+        print(table.to_string(index=False))
+    print(
+        f"\nwritten to {args.output} (eval pass: {eval_samples} samples; "
+        f"sweeps: 1 + 21 x {draws} draws on {sweep_samples} samples)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Teachers: the target maps students learn, built from a config mapping.
+
+Kinds:
+
+- ``linear_functional``: y_k = sum_{s<=k} rho(s dt) x_{k-s} for a kernel of :mod:`.kernels`;
+  with ``output: tanh`` the nonlinear variant y_k = tanh(sum_{s<=k} rho(s dt) x_{k-s}).
+- ``tanh_rnn``: a random tanh RNN h_{k+1} = tanh(W h_k + U x_k + b), y_k = c h_{k+1}, with
+  W = gain * G / sqrt(n), G_ij ~ N(0, 1): its spectral radius is about ``gain``, so a family of
+  gains spans contracting (gain < 1, fast memory) to near-critical and beyond (slow memory).
+- ``transformer``: a random causal transformer encoder (future positions masked), input
+  projection plus sinusoidal positions, linear read-out of every position.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from .kernels import build_kernel, kernel_values
+from .targets import InputSpec, LinearFunctional
+
+
+class TanhOutput(torch.nn.Module):
+    """y = tanh(inner(x)): a nonlinear read-out of any sequence map."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.inner(x))
+
+
+class RandomTanhRNN(torch.nn.Module):
+    """h_{k+1} = tanh(W h_k + U x_k + b), y_k = c h_{k+1}; W = gain G / sqrt(n), G ~ N(0, 1)."""
+
+    def __init__(
+        self,
+        width: int,
+        gain: float,
+        generator: torch.Generator,
+        input_dim: int = 1,
+        input_scale: float = 1.0,
+        dtype: torch.dtype = torch.float64,
+    ):
+        super().__init__()
+        n = width
+
+        def normal(*shape: int) -> torch.Tensor:
+            return torch.randn(*shape, generator=generator, dtype=dtype)
+
+        self.register_buffer("W", gain * normal(n, n) / math.sqrt(n))
+        self.register_buffer("U", input_scale * normal(n, input_dim))
+        self.register_buffer("b", 0.1 * normal(n))
+        self.register_buffer("c", normal(1, n) / math.sqrt(n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        drive = x @ self.U.t() + self.b
+        h = drive.new_zeros(x.shape[0], self.W.shape[0])
+        states = []
+        for drive_k in drive.unbind(1):
+            h = torch.tanh(h @ self.W.t() + drive_k)
+            states.append(h)
+        return torch.stack(states, 1) @ self.c.t()
+
+
+class CausalTransformer(torch.nn.Module):
+    """A random transformer encoder whose output at step k sees inputs 0..k only."""
+
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        layers: int,
+        generator: torch.Generator,
+        input_dim: int = 1,
+        dtype: torch.dtype = torch.float64,
+    ):
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
+            self.embed = torch.nn.Linear(input_dim, d_model, dtype=dtype)
+            layer = torch.nn.TransformerEncoderLayer(
+                d_model,
+                heads,
+                dim_feedforward=2 * d_model,
+                dropout=0.0,
+                batch_first=True,
+                dtype=dtype,
+            )
+            self.encoder = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+            self.readout = torch.nn.Linear(d_model, 1, dtype=dtype)
+        self.d_model = d_model
+        self.eval()
+
+    def positions(self, length: int, dtype: torch.dtype) -> torch.Tensor:
+        """Sinusoidal positions: PE[k, 2i] = sin(k / 10000^(2i/d)), PE[k, 2i+1] = cos(...)."""
+        k = torch.arange(length, dtype=dtype).unsqueeze(1)
+        rate = torch.exp(
+            -math.log(1e4) * torch.arange(0, self.d_model, 2, dtype=dtype) / self.d_model
+        )
+        table = torch.zeros(length, self.d_model, dtype=dtype)
+        table[:, 0::2] = torch.sin(k * rate)
+        table[:, 1::2] = torch.cos(k * rate)
+        return table
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.shape[1]
+        mask = torch.nn.Transformer.generate_square_subsequent_mask(length, dtype=x.dtype)
+        hidden = self.embed(x) + self.positions(length, x.dtype)
+        return self.readout(self.encoder(hidden, mask=mask, is_causal=True))
+
+
+def build_teacher(
+    spec: Mapping, inputs: InputSpec, generator: torch.Generator, dtype: torch.dtype
+) -> torch.nn.Module:
+    """The teacher module of ``spec`` (see the module docstring); random weights from generator."""
+    kind = spec["kind"]
+    if kind == "linear_functional":
+        rho = kernel_values(build_kernel(spec["kernel"]), inputs.length, inputs.dt)
+        teacher: torch.nn.Module = LinearFunctional(np.asarray(rho)).to(dtype)
+        if spec.get("output", "linear") == "tanh":
+            teacher = TanhOutput(teacher)
+        return teacher
+    if kind == "tanh_rnn":
+        return RandomTanhRNN(
+            spec["width"], spec["gain"], generator, inputs.dim, spec.get("input_scale", 1.0), dtype
+        )
+    if kind == "transformer":
+        return CausalTransformer(
+            spec["d_model"], spec["heads"], spec["layers"], generator, inputs.dim, dtype
+        )
+    raise ValueError(f"teacher.kind: unknown teacher kind {kind!r}")

@@ -1,0 +1,129 @@
+"""Figure stage (IAT-3): students of a kept teacher, its memory, and kept vs rejected teachers."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from curse_of_memory import claims, io, jobs, perturbation, plotting
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+params = snakemake.params
+table = io.read_csv(snakemake.input.filter, ("teacher", "status", "memory_decay"))
+analyses = dict(zip(params.teachers, map(io.read_json, snakemake.input.stability)))
+infos = dict(zip(params.teachers, map(io.read_json, snakemake.input.info)))
+tables = iter(snakemake.input.perturbation)
+curves = {
+    teacher: {
+        m: perturbation.perturbation_curve(
+            perturbation.losses_from_table(io.read_csv(next(tables)))[1]
+        )
+        for m in params.widths
+    }
+    for teacher in params.teachers
+}
+betas = np.array(analyses[params.teachers[0]]["betas"])
+kept = table[table["status"] == "kept"]
+shown = kept["teacher"].iloc[0] if len(kept) else params.teachers[0]
+analysis = analyses[shown]
+
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.0))
+plotting.perturbation_panel(
+    axes[0],
+    betas,
+    curves[shown],
+    np.array(analysis["crossings"]),
+    analysis["beta0"] if analysis["verdict"] == "stable" else None,
+)
+status = table.set_index("teacher").loc[shown, "status"]
+axes[0].set_title(
+    f"students of teacher {shown} ({status}, verdict {analysis['verdict']})", fontsize=9
+)
+memory = infos[shown]["memory"]["heaviside"]
+plotting.memory_panel(axes[1], memory["times"], memory["values"], f"teacher {shown}")
+axes[1].set_title(
+    f"memory of teacher {shown}: {memory['decay']['label']}, "
+    f"rate {memory['decay']['exponential_rate']:.3g}",
+    fontsize=9,
+)
+markers = {
+    "kept": ("o", "tab:green"),
+    "rejected": ("x", "tab:red"),
+    "undetermined": ("s", "tab:gray"),
+}
+for state, (marker, color) in markers.items():
+    rows = table[table["status"] == state]
+    axes[2].scatter(
+        rows["gain"],
+        rows["memory_rate"].clip(lower=1e-4),
+        marker=marker,
+        color=color,
+        label=f"{state} ({len(rows)})",
+    )
+axes[2].set_yscale("log")
+axes[2].set_xlabel("teacher recurrent gain")
+axes[2].set_ylabel("memory decay rate r (M ~ exp(-r t))")
+axes[2].set_title("teachers kept vs rejected by memory decay rate", fontsize=9)
+axes[2].legend(fontsize=8, frameon=False)
+fig.suptitle(f"{params.figure}: {params.title}", fontsize=10)
+plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+
+rows = (
+    [
+        {"panel": "perturbation", "teacher": shown, "width": m, "x": b, "y": e}
+        for m, curve in curves[shown].items()
+        for b, e in zip(betas, curve)
+    ]
+    + [
+        {"panel": "memory", "teacher": shown, "width": np.nan, "x": t, "y": v}
+        for t, v in zip(memory["times"], memory["values"])
+    ]
+    + [
+        {
+            "panel": "summary",
+            "teacher": r.teacher,
+            "width": np.nan,
+            "x": r.gain,
+            "y": r.memory_rate,
+            "status": r.status,
+            "memory_decay": r.memory_decay,
+        }
+        for r in table.itertuples()
+    ]
+)
+io.write_csv(snakemake.output.csv, pd.DataFrame(rows))
+
+kept_decay = kept["memory_decay"]
+slow = table[table["memory_decay"] != "exponential"]
+slow_rejected = int((slow["status"] == "rejected").sum())
+rows = [
+    claims.claim(
+        params.figure,
+        "the filter keeps at least one teacher",
+        f"{len(kept)}/{len(table)}",
+        ">= 1",
+        len(kept) >= 1,
+    ),
+    claims.claim(
+        params.figure,
+        "every kept teacher has exponentially decaying memory",
+        f"{int((kept_decay == 'exponential').sum())}/{len(kept)}",
+        "all kept",
+        len(kept) >= 1 and bool((kept_decay == "exponential").all()),
+    ),
+    claims.claim(
+        params.figure,
+        "slow-memory (non-exponential) teachers rejected by the filter",
+        f"{slow_rejected}/{len(slow)}",
+        ">= 1",
+        slow_rejected >= 1,
+    ),
+    claims.claim(
+        params.figure,
+        "teachers left undetermined (listed, neither kept nor dropped)",
+        f"{int((table['status'] == 'undetermined').sum())}/{len(table)}",
+        "reported",
+        True,
+    ),
+]
+io.write_csv(snakemake.output.claims, pd.DataFrame(rows, columns=claims.COLUMNS))
+log(f"{params.figure}: kept {list(kept['teacher'])}, shown {shown}")

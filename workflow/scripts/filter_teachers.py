@@ -1,0 +1,20 @@
+"""Filtering stage: the decision for every teacher of one experiment, as one table."""
+
+import pandas as pd
+
+from curse_of_memory import filtering, io, jobs
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+params = snakemake.params
+rows = []
+for teacher, stability_path, info_path in zip(
+    params.teachers, snakemake.input.stability, snakemake.input.info
+):
+    analysis = io.read_json(stability_path)
+    info = io.read_json(info_path)
+    status, reason = filtering.teacher_status(analysis, params.filter["max_error_ratio"])
+    rows.append(
+        filtering.filter_row(teacher, info["teacher"], info["memory"], analysis, status, reason)
+    )
+    log(f"{teacher}: {status} ({reason})")
+io.write_csv(snakemake.output[0], pd.DataFrame(rows))
