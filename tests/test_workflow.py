@@ -48,6 +48,8 @@ TINY = {
             "method": "auto",
             "chunk_elements": 1000000,
         },
+        "memory": {"draws": 4, "tail_start": 0.3, "floor": 1e-10, "min_decay_factor": 2.0},
+        "filter": {"max_error_ratio": 0.5},
         "stability": {
             "slope_tolerance": 0.5,
             "margin_slope_tolerance": 0.5,
@@ -61,6 +63,10 @@ TINY = {
         "tiny_geometric": {
             "teacher": {"kind": "linear_functional", "kernel": {"family": "geom", "q": 0.7}},
             "student": {"widths": [1, 2, 4]},
+        },
+        "tiny_filter": {
+            "teacher": {"kind": "tanh_rnn", "width": 16, "gains": [0.5, 1.5]},
+            "student": {"widths": [1, 2, 4], "activation": "tanh"},
         },
         "tiny_user": {
             "teacher": {
@@ -76,6 +82,7 @@ TINY = {
         },
     },
     "figures": {
+        "T-3": {"kind": "filter", "experiment": "tiny_filter"},
         "T-1": {"kind": "perturbation", "experiment": "tiny_geometric", "expect": "stable"},
         "T-2": {
             "kind": "perturbation",
@@ -93,14 +100,20 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("workflow")
+def copy_workflow(root: Path, config: dict) -> None:
+    """The workflow's files and ``config`` as config.yaml, in ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "environment.yml"):
         shutil.copy(REPO / name, root / name)
     for name in ("workflow", "src"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "config.yaml").write_text(yaml.safe_dump(TINY))
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("workflow")
+    copy_workflow(root, TINY)
     result = snakemake(root)
     assert result.returncode == 0, result.stderr[-3000:]
     return root
@@ -120,7 +133,7 @@ def test_figures_claims_and_verdicts_are_produced(workdir):
             assert group["E"].is_monotonic_increasing, width
     claims = pd.read_csv(workdir / "results/claims.csv")
     assert list(claims.columns) == ["figure", "claim", "value", "threshold", "verdict"]
-    assert set(claims["figure"]) == {"T-1", "T-2"}
+    assert set(claims["figure"]) == {"T-1", "T-2", "T-3"}
     assert set(claims["verdict"]) <= {"pass", "fail"}
     for experiment in ("tiny_geometric", "tiny_user"):
         analysis = read_json(workdir / f"results/stability/{experiment}/t0.json")
@@ -155,14 +168,33 @@ def test_adding_a_width_schedules_only_the_new_jobs(workdir):
     assert "results/students/tiny_geometric/t0/m6/model.safetensors" in result.stdout
 
 
+def test_filter_lists_every_teacher_with_a_status(workdir):
+    table = pd.read_csv(workdir / "results/filter/tiny_filter.csv")
+    assert list(table["teacher"]) == ["t0", "t1"]
+    assert list(table["gain"]) == [0.5, 1.5]
+    assert set(table["status"]) <= {"kept", "rejected", "undetermined"}
+    assert {"E0_m1", "crossing_m1_m2_low", "margin_m4", "memory_decay"} <= set(table.columns)
+    assert (workdir / "results/figures/T-3.png").stat().st_size > 0
+
+
+def test_adding_a_teacher_schedules_only_its_jobs(workdir):
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["experiments"]["tiny_filter"]["teacher"]["gains"] = [0.5, 1.5, 0.9]
+    extra = workdir / "teacher.yaml"
+    extra.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "-n", "--configfile", str(extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stdout[result.stdout.index("Job stats") :]
+    counts = dict(line.split()[:2] for line in stats.splitlines()[3:] if len(line.split()) == 2)
+    assert counts["teacher"] == "1" and counts["train_student"] == "3"
+    assert counts["stability"] == "1" and counts["filter_teachers"] == "1"
+    assert "results/teachers/tiny_filter/t2/data.safetensors" in result.stdout
+
+
 def test_bad_config_fails_before_any_job(tmp_path):
-    for name in ("Snakefile", "environment.yml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    for name in ("workflow", "src"):
-        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     bad = yaml.safe_load(yaml.safe_dump(TINY))
     bad["experiments"]["tiny_user"]["teacher"]["kernel"] = {"family": "pol", "q": 3}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(bad))
+    copy_workflow(tmp_path, bad)
     result = snakemake(tmp_path)
     assert result.returncode != 0
     assert "experiments.tiny_user.teacher.kernel.q" in result.stderr + result.stdout

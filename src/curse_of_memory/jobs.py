@@ -26,4 +26,6 @@ def start_job(log_path: str | os.PathLike, threads: int) -> Callable[[str], None
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - start:8.1f}s] {message}", flush=True)
 
+    if "SLURM_JOB_ID" in os.environ:
+        log(f"SLURM job {os.environ['SLURM_JOB_ID']} on {os.environ.get('SLURMD_NODENAME', '?')}")
     return log

@@ -1,0 +1,60 @@
+import math
+
+import numpy as np
+
+from curse_of_memory.filtering import filter_row, teacher_status
+from curse_of_memory.stability import StabilityConfig, analyse
+
+BETAS = np.concatenate([[0.0], 1e-3 * 2 ** np.arange(12)])
+WIDTHS = [2, 4, 8, 16]
+
+
+def analysis_of(blowup_of, error_of, margin_of):
+    """Students whose E_m(beta) is flat at E_m(0) until it diverges at beta = blowup_of(m)."""
+    losses = {}
+    for m in WIDTHS:
+        rows = [np.array([error_of(m)])]
+        for beta in BETAS[1:]:
+            value = math.inf if beta >= blowup_of(m) else error_of(m) * (1 + beta)
+            rows.append(np.full(6, value))
+        losses[m] = rows
+    margins = {m: margin_of(m) for m in WIDTHS}
+    return analyse(BETAS, losses, margins, StabilityConfig(bootstrap=20), np.random.default_rng(0))
+
+
+def test_stable_improving_teacher_is_kept():
+    result = analysis_of(lambda m: 0.2, lambda m: 1.0 / m, lambda m: 0.1).to_dict()
+    assert result["verdict"] == "stable"
+    assert teacher_status(result, 0.5)[0] == "kept"
+
+
+def test_teacher_whose_blowups_move_left_is_rejected():
+    result = analysis_of(lambda m: 0.5 / m, lambda m: 1.0 / m, lambda m: 0.5 / m).to_dict()
+    assert result["verdict"] == "unstable", result["reason"]
+    status, reason = teacher_status(result, 0.5)
+    assert status == "rejected" and "unstable" in reason
+
+
+def test_no_improvement_with_width_is_rejected_even_if_stable():
+    result = analysis_of(lambda m: 0.2, lambda m: 1e-3, lambda m: 0.1).to_dict()
+    status, reason = teacher_status(result, 0.5)
+    assert status == "rejected" and "does not improve" in reason
+
+
+def test_undetermined_is_listed_as_such():
+    result = analysis_of(lambda m: 0.5 / m, lambda m: 1.0 / m, lambda m: 0.1).to_dict()
+    assert result["verdict"] == "undetermined"
+    assert teacher_status(result, 0.5)[0] == "undetermined"
+
+
+def test_filter_row_has_one_column_per_width_and_pair():
+    result = analysis_of(lambda m: 0.2, lambda m: 1.0 / m, lambda m: 0.1).to_dict()
+    memory = {
+        "heaviside": {
+            "decay": {"label": "exponential", "exponential_rate": 0.3, "polynomial_power": 2.0}
+        }
+    }
+    row = filter_row("t3", {"gain": 0.9}, memory, result, "kept", "ok")
+    assert row["teacher"] == "t3" and row["gain"] == 0.9 and row["memory_decay"] == "exponential"
+    assert {f"E0_m{m}" for m in WIDTHS} <= set(row)
+    assert {"crossing_m2_m4", "crossing_m8_m16_high", "margin_m16"} <= set(row)

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from curse_of_memory.seeding import torch_generator
+from curse_of_memory.targets import InputSpec
+from curse_of_memory.teachers import CausalTransformer, RandomTanhRNN, build_teacher
+
+INPUTS = InputSpec(length=30)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "tanh_rnn", "width": 32, "gain": 0.9},
+        {"kind": "transformer", "d_model": 8, "heads": 2, "layers": 2},
+        {"kind": "linear_functional", "kernel": {"family": "exp"}, "output": "tanh"},
+    ],
+)
+def test_teacher_is_reproducible_from_its_seed(spec):
+    x = torch.randn(3, 30, 1, generator=torch.Generator().manual_seed(5))
+    first = build_teacher(spec, INPUTS, torch_generator(1, "teacher", "e", "t0"), torch.float64)
+    second = build_teacher(spec, INPUTS, torch_generator(1, "teacher", "e", "t0"), torch.float64)
+    other = build_teacher(spec, INPUTS, torch_generator(1, "teacher", "e", "t1"), torch.float64)
+    with torch.no_grad():
+        assert torch.equal(first(x), second(x))
+        if spec["kind"] != "linear_functional":
+            assert not torch.allclose(first(x), other(x))
+
+
+def test_tanh_rnn_teacher_follows_its_recurrence():
+    teacher = RandomTanhRNN(5, 0.8, torch.Generator().manual_seed(0))
+    x = torch.randn(2, 7, 1, generator=torch.Generator().manual_seed(1))
+    h = torch.zeros(2, 5)
+    expected = []
+    for k in range(7):
+        h = torch.tanh(h @ teacher.W.t() + x[:, k] @ teacher.U.t() + teacher.b)
+        expected.append(h @ teacher.c.t())
+    assert torch.allclose(teacher(x), torch.stack(expected, 1), atol=1e-14)
+
+
+def test_tanh_rnn_gain_is_the_spectral_radius():
+    teacher = RandomTanhRNN(400, 1.3, torch.Generator().manual_seed(0))
+    radius = torch.linalg.eigvals(teacher.W).abs().max()
+    assert float(radius) == pytest.approx(1.3, rel=0.1)
+
+
+def test_transformer_output_at_step_k_ignores_later_inputs():
+    teacher = CausalTransformer(8, 2, 2, torch.Generator().manual_seed(0))
+    x = torch.randn(4, 20, 1, generator=torch.Generator().manual_seed(1))
+    changed = x.clone()
+    changed[:, 12:] = torch.randn(4, 8, 1, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        before, after = teacher(x), teacher(changed)
+    assert torch.allclose(before[:, :12], after[:, :12], atol=1e-12)
+    assert not torch.allclose(before[:, 12:], after[:, 12:])
+
+
+def test_transformer_handles_each_sequence_of_a_batch_on_its_own():
+    teacher = CausalTransformer(8, 2, 1, torch.Generator().manual_seed(0))
+    x = torch.randn(3, 15, 1, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        together = teacher(x)
+        alone = torch.cat([teacher(x[i : i + 1]) for i in range(3)])
+    assert torch.allclose(together, alone, atol=1e-12)
+
+
+def test_tanh_readout_of_linear_functional():
+    spec = {"kind": "linear_functional", "kernel": {"family": "geom", "q": 0.5}, "output": "tanh"}
+    teacher = build_teacher(spec, INPUTS, torch.Generator(), torch.float64)
+    x = torch.zeros(1, 30, 1)
+    x[0, 0, 0] = 2.0
+    with torch.no_grad():
+        y = teacher(x)[0, :, 0].numpy()
+    np.testing.assert_allclose(y, np.tanh(2.0 * 0.5 ** np.arange(30)), rtol=1e-12, atol=1e-14)
