@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 import yaml
-
 from test_workflow import TINY, copy_workflow
 
 pytestmark = pytest.mark.workflow

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_workflow import TINY, copy_workflow, csv_bytes
 
 REPO = Path(__file__).resolve().parents[1]
