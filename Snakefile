@@ -24,6 +24,9 @@ configfile: "config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 wildcard_constraints:
     experiment="[A-Za-z0-9_.-]+",
     teacher="t[0-9]+",
@@ -43,3 +46,5 @@ rule all:
     input:
         all_figures(),
         "results/claims.csv",
+        "results/config_used.yaml",
+        "results/runtimes.csv",

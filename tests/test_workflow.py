@@ -4,9 +4,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib import image
 
 from curse_of_memory.io import read_json
 
@@ -47,6 +49,7 @@ TINY = {
             "divergence_ratio": 1e4,
             "method": "auto",
             "chunk_elements": 1000000,
+            "samples": 64,
         },
         "memory": {"draws": 4, "tail_start": 0.3, "floor": 1e-10, "min_decay_factor": 2.0},
         "filter": {"max_error_ratio": 0.5},
@@ -207,3 +210,69 @@ def test_default_config_dry_run_and_lint():
     assert "results/figures/IAT-1a.png" in result.stdout
     lint = subprocess.run(["snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
     assert "Congratulations" in lint.stdout + lint.stderr
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def test_report_has_every_figure_claims_config_and_runtimes(workdir):
+    result = subprocess.run(
+        ["snakemake", "--cores", "1", "--report", "results/report.html"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (workdir / "results/report.html").read_text()
+    for needle in (
+        "T-1",
+        "T-2",
+        "T-3",
+        "claims.csv",
+        "config_used.yaml",
+        "runtimes.csv",
+        "Reproduces",
+        "a user&#x27;s own kernel",
+    ):
+        assert needle in html or needle.replace("&#x27;", "'") in html, needle
+
+
+def test_report_renders_in_a_headless_browser(workdir, tmp_path):
+    browser = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    if browser is None:
+        pytest.skip("no chromium installed (Debian package: chromium)")
+    report = workdir / "results/report.html"
+    if not report.exists():
+        subprocess.run(
+            ["snakemake", "--cores", "1", "--report", str(report)],
+            cwd=workdir,
+            check=True,
+            capture_output=True,
+        )
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--hide-scrollbars",
+            "--window-size=1280,900",
+            "--virtual-time-budget=5000",
+            f"--screenshot={shot}",
+            f"file://{report}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pixels = image.imread(shot)
+    assert pixels.shape[0] >= 800 and pixels.shape[1] >= 1200
+    assert np.std(pixels[..., :3]) > 0.05, "the rendered report is blank"
+    shutil.copy(shot, workdir / "results/report_screenshot.png")

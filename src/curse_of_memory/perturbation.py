@@ -120,7 +120,8 @@ class PerturbationConfig:
     draws: int = 30
     divergence_ratio: float = 1e4
     method: str = "auto"  # "auto": exact quadratic form for linear students, else the ensemble loop
-    chunk_elements: int = 8_000_000
+    chunk_elements: int = 2_000_000
+    samples: int = 1024  # test samples evaluated (the first ones of the test split)
 
     def __post_init__(self) -> None:
         if self.method not in ("auto", "exact", "ensemble"):

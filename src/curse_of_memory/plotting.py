@@ -38,8 +38,9 @@ def perturbation_panel(
     curves: Mapping[int, np.ndarray],
     crossings: np.ndarray | None = None,
     beta0: float | None = None,
+    notes: Mapping[int, str] | None = None,
 ) -> None:
-    """E_m(beta) per width on log-log axes.
+    """E_m(beta) per width on log-log axes; ``notes[m]`` is added to width m's legend entry.
 
     beta = 0 is drawn at a tenth of the first beta (tick "0"); +inf values sit on a top
     row labelled "inf" above a dashed line. ``beta0`` (when given) is drawn as a vertical line.
@@ -53,7 +54,8 @@ def perturbation_panel(
     colors = width_colors(sorted(curves))
     for m in sorted(curves):
         y = np.where(np.isfinite(curves[m]), curves[m], top)
-        ax.plot(x, y, "o-", ms=3, lw=1.4, color=colors[m], label=f"m = {m}")
+        note = f" ({notes[m]})" if notes and m in notes else ""
+        ax.plot(x, y, "o-", ms=3, lw=1.4, color=colors[m], label=f"m = {m}{note}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.axhline(top / 3, color="0.5", lw=0.8, ls="--")

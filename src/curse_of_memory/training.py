@@ -38,10 +38,13 @@ class TrainConfig:
     stop_loss: float = 1e-8
     max_epochs: int = 100
     log_every: int = 10
+    dtype: str = "float64"  # precision of training; evaluation stays in the workflow's dtype
 
     def __post_init__(self) -> None:
         if self.loss not in ("weighted", "plain"):
             raise ValueError(f"training.loss: expected 'weighted' or 'plain', got {self.loss!r}")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"training.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
 
 
 def time_weights(length: int, power: float, dtype: torch.dtype = torch.float64) -> torch.Tensor:

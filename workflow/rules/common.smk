@@ -40,6 +40,24 @@ def figure_constraint(kind):
     return "|".join(re.escape(figure) for figure in ids) if ids else "(?!)"
 
 
+PAPERS = {
+    "IAT": "IAT (Wang, Li & Li, Inverse Approximation Theory for Nonlinear RNNs, ICLR 2024)",
+    "COM": "COM (Li, Han, E & Li, On the Curse of Memory in RNNs, ICLR 2021)",
+}
+
+
+def figure_caption(figure):
+    """What a figure shows and which paper figure it reproduces (the report's caption)."""
+    spec = FIGURES[figure]
+    paper, _, number = figure.partition("-")
+    source = (
+        f"Figure {number} of {PAPERS[paper]}"
+        if paper in PAPERS
+        else "a user-defined figure"
+    )
+    return f"{spec.get('title', figure)}. Reproduces {source}. {spec.get('caption', '')}".strip()
+
+
 def all_figures():
     return expand(
         "results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf", "csv")

@@ -10,7 +10,12 @@ rule figure_perturbation:
         ),
         code=package_code("plotting", "claims", "stability", "perturbation"),
     output:
-        png="results/figures/{figure}.png",
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
         pdf="results/figures/{figure}.pdf",
         csv="results/figures/{figure}.csv",
         claims="results/claims/{figure}.csv",
@@ -28,6 +33,7 @@ rule figure_perturbation:
         runtime=10,
     params:
         figure=lambda w: w.figure,
+        caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
         expect=lambda w: FIGURES[w.figure]["expect"],
         stability=lambda w: settings(figure_experiment(w))["stability"],
@@ -40,7 +46,7 @@ rule claims:
     input:
         expand("results/claims/{figure}.csv", figure=FIGURES),
     output:
-        "results/claims.csv",
+        report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
     log:
         "results/logs/claims.log",
     benchmark:
@@ -77,7 +83,12 @@ rule figure_filter:
         ),
         code=package_code("plotting", "claims", "perturbation"),
     output:
-        png="results/figures/{figure}.png",
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
         pdf="results/figures/{figure}.pdf",
         csv="results/figures/{figure}.csv",
         claims="results/claims/{figure}.csv",
@@ -95,6 +106,7 @@ rule figure_filter:
         runtime=10,
     params:
         figure=lambda w: w.figure,
+        caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
         teachers=lambda w: teachers(figure_experiment(w)),
         widths=lambda w: widths(figure_experiment(w)),
@@ -108,7 +120,12 @@ rule figure_teacher_memory:
         info=lambda w: f"results/teachers/{figure_experiment(w)}/{figure_teacher(w)}/teacher.json",
         code=package_code("plotting", "claims"),
     output:
-        png="results/figures/{figure}.png",
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
         pdf="results/figures/{figure}.pdf",
         csv="results/figures/{figure}.csv",
         claims="results/claims/{figure}.csv",
@@ -126,7 +143,55 @@ rule figure_teacher_memory:
         runtime=5,
     params:
         figure=lambda w: w.figure,
+        caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
         expect=lambda w: FIGURES[w.figure]["expect"],
     script:
         "../scripts/figure_teacher_memory.py"
+
+
+rule config_used:
+    """The configuration of this run, every default included, for the report."""
+    output:
+        report(
+            "results/config_used.yaml",
+            caption="../report/config.rst",
+            category="Configuration",
+        ),
+    log:
+        "results/logs/config_used.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        settings=SETTINGS,
+    script:
+        "../scripts/config_used.py"
+
+
+rule runtimes:
+    """Per-stage wall time and memory from every job's benchmark file."""
+    input:
+        "results/claims.csv",
+        all_figures(),
+    output:
+        report(
+            "results/runtimes.csv",
+            caption="../report/runtimes.rst",
+            category="Runtimes",
+        ),
+    log:
+        "results/logs/runtimes.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        benchmarks="results/benchmarks/rules",
+    script:
+        "../scripts/runtimes.py"

@@ -15,9 +15,19 @@ for width, table in zip(analysis["widths"], snakemake.input.perturbation):
     curves[width] = perturbation.perturbation_curve(losses)
 
 stable = analysis["verdict"] == "stable"
+notes = {
+    int(m): f"training diverged at step {student['diverged_step']}"
+    for m, student in analysis["students"].items()
+    if student["stop_reason"] == "diverged"
+}
 fig, ax = plt.subplots(figsize=(5.2, 4.0))
 plotting.perturbation_panel(
-    ax, betas, curves, np.array(analysis["crossings"]), analysis["beta0"] if stable else None
+    ax,
+    betas,
+    curves,
+    np.array(analysis["crossings"]),
+    analysis["beta0"] if stable else None,
+    notes,
 )
 ax.set_title(f"{params.figure}: {params.title}\nverdict: {analysis['verdict']}", fontsize=9)
 plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

@@ -10,9 +10,9 @@ spec_options = dict(metrics["spec"], eigen_init=tuple(metrics["spec"]["eigen_ini
 spec = models.StudentSpec(**spec_options)
 raw = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.model).items()}
 data = io.load_tensors(snakemake.input.data)
-x, y = data["test/x"].to(dtype), data["test/y"].to(dtype)
-weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], dtype)
 config = perturbation.PerturbationConfig(**params.perturbation)
+x, y = (data[f"test/{name}"][: config.samples].to(dtype) for name in ("x", "y"))
+weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], dtype)
 generator = seeding.torch_generator(params.seed, "perturbation", *params.key)
 log(f"perturbing {spec} ({params.key}): {len(config.betas)} betas x {config.draws} draws")
 directions = perturbation.draw_directions(raw, config.draws, generator)

@@ -8,14 +8,17 @@ from curse_of_memory import io, jobs, models, seeding, training
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 spec = models.StudentSpec(**params.student)
-dtype = jobs.DTYPES[params.dtype]
+config = training.TrainConfig(**params.training)
+dtype = jobs.DTYPES[config.dtype]
 data = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.data).items()}
 generator = seeding.torch_generator(params.seed, "student", *params.key)
 model = models.StudentRNN(spec, generator, dtype)
-config = training.TrainConfig(**params.training)
 log(f"training {spec} on {params.key} for at most {config.max_epochs} epochs")
 result = training.train(model, data, config, generator, log)
-weights = training.loss_weights(config, data["test/x"].shape[1], dtype)
+evaluation = jobs.DTYPES[params.dtype]
+model = model.to(evaluation)
+data = {name: value.to(evaluation) for name, value in data.items()}
+weights = training.loss_weights(config, data["test/x"].shape[1], evaluation)
 losses = {
     split: training.evaluate(model, data[f"{split}/x"], data[f"{split}/y"], weights)
     for split in ("train", "valid", "test")
