@@ -113,3 +113,10 @@ def test_decide_thresholds():
     assert decide("crossings", (-0.3, 0.4), 0.0, config)[0] == "stable"
     assert decide("crossings", (-1.0, 0.4), 0.0, config)[0] == "undetermined"
     assert decide("crossings", (math.nan, math.nan), 0.0, config)[0] == "undetermined"
+
+
+def test_margin_of_a_stable_parameterization_does_not_block_the_verdict():
+    config = StabilityConfig(slope_tolerance=0.5, margin_slope_tolerance=0.5)
+    assert decide("crossings", (-0.3, 0.4), -1.0, config)[0] == "undetermined"
+    verdict, reason = decide("crossings", (-0.3, 0.4), -1.0, config, margin_reachable=False)
+    assert verdict == "stable" and "not reachable" in reason

@@ -157,18 +157,27 @@ def test_rerun_from_scratch_gives_byte_identical_csvs(workdir):
     assert csv_bytes(workdir) == before
 
 
-def test_adding_a_width_schedules_only_the_new_jobs(workdir):
+def planned_jobs(workdir: Path, edit) -> tuple[dict[str, str], str]:
+    """Jobs a dry run plans after ``edit(config)``: counts per rule, and the full output."""
     config = yaml.safe_load((workdir / "config.yaml").read_text())
-    config["experiments"]["tiny_geometric"]["student"]["widths"] = [1, 2, 4, 6]
-    extra = workdir / "more.yaml"
+    edit(config)
+    extra = workdir / "edited.yaml"
     extra.write_text(yaml.safe_dump(config))
     result = snakemake(workdir, "-n", "--configfile", str(extra))
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stdout[result.stdout.index("Job stats") :]
     counts = dict(line.split()[:2] for line in stats.splitlines()[3:] if len(line.split()) == 2)
+    return counts, result.stdout
+
+
+def test_adding_a_width_schedules_only_the_new_jobs(workdir):
+    counts, output = planned_jobs(
+        workdir,
+        lambda c: c["experiments"]["tiny_geometric"]["student"].update(widths=[1, 2, 4, 6]),
+    )
     assert counts.get("train_student") == "1" and counts.get("perturb") == "1"
     assert "teacher" not in counts
-    assert "results/students/tiny_geometric/t0/m6/model.safetensors" in result.stdout
+    assert "results/students/tiny_geometric/t0/m6/model.safetensors" in output
 
 
 def test_filter_lists_every_teacher_with_a_status(workdir):
@@ -181,17 +190,13 @@ def test_filter_lists_every_teacher_with_a_status(workdir):
 
 
 def test_adding_a_teacher_schedules_only_its_jobs(workdir):
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
-    config["experiments"]["tiny_filter"]["teacher"]["gains"] = [0.5, 1.5, 0.9]
-    extra = workdir / "teacher.yaml"
-    extra.write_text(yaml.safe_dump(config))
-    result = snakemake(workdir, "-n", "--configfile", str(extra))
-    assert result.returncode == 0, result.stderr[-3000:]
-    stats = result.stdout[result.stdout.index("Job stats") :]
-    counts = dict(line.split()[:2] for line in stats.splitlines()[3:] if len(line.split()) == 2)
+    counts, output = planned_jobs(
+        workdir,
+        lambda c: c["experiments"]["tiny_filter"]["teacher"].update(gains=[0.5, 1.5, 0.9]),
+    )
     assert counts["teacher"] == "1" and counts["train_student"] == "3"
     assert counts["stability"] == "1" and counts["filter_teachers"] == "1"
-    assert "results/teachers/tiny_filter/t2/data.safetensors" in result.stdout
+    assert "results/teachers/tiny_filter/t2/data.safetensors" in output
 
 
 def test_bad_config_fails_before_any_job(tmp_path):

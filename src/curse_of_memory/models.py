@@ -75,7 +75,7 @@ class StudentSpec:
     dt: float = 1.0
     input_dim: int = 1
     output_dim: int = 1
-    eigen_init: tuple[float, float] = (0.05, 1.0)
+    eigen_init: tuple[float, float] = (0.3, 1.0)
 
     def __post_init__(self) -> None:
         checks = {

@@ -137,6 +137,7 @@ class StabilityAnalysis:
     beta0_high: float
     margins: list[float]
     margin_slope: float
+    margin_reachable: bool
     verdict: str
     reason: str
 
@@ -170,10 +171,13 @@ def analyse(
     margins: Mapping[int, float],
     config: StabilityConfig,
     rng: np.random.Generator,
+    margin_reachable: bool = True,
 ) -> StabilityAnalysis:
     """Crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
     losses[m] is the per-beta list of draw losses of width m (one loss at beta = 0, then R each).
+    margin_reachable is False for stable parameterizations (lam = f(w) > 0 for every w): no
+    perturbation of w reaches the margin, so the verdict rests on the trend alone.
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -191,7 +195,8 @@ def analyse(
 
     errors = np.array([curve[0] for curve in curves])
     improving = int(np.sum(errors[1:] < errors[:-1]))
-    evidence = "crossings" if improving >= config.min_crossings else "blow-ups"
+    needed = min(config.min_crossings, len(widths) - 1)
+    evidence = "crossings" if improving >= needed else "blow-ups"
     chosen = 0 if evidence == "crossings" else 1
     crossing_points_boot = np.array(
         [np.where(np.isnan(c.points), betas[-1], c.points) for c, _ in samples]
@@ -208,7 +213,7 @@ def analyse(
     margin_values = np.array([margins[m] for m in widths], dtype=float)
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
     interval = crossing_interval if evidence == "crossings" else blowup_interval
-    verdict, reason = decide(evidence, interval, margin_slope, config)
+    verdict, reason = decide(evidence, interval, margin_slope, config, margin_reachable)
     if evidence == "blow-ups":
         reason = (
             f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs, so the "
@@ -234,6 +239,7 @@ def analyse(
         beta0_high=beta0_interval[1],
         margins=margin_values.tolist(),
         margin_slope=margin_slope,
+        margin_reachable=margin_reachable,
         verdict=verdict,
         reason=reason,
     )
@@ -244,6 +250,7 @@ def decide(
     slope_interval: tuple[float, float],
     margin_slope: float,
     config: StabilityConfig,
+    margin_reachable: bool = True,
 ) -> tuple[str, str]:
     """Three-way verdict from the trend's slope interval and the margin trend."""
     low, high = slope_interval
@@ -251,8 +258,10 @@ def decide(
         return "undetermined", f"the trend of the {evidence} could not be estimated"
     tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
     margin_collapses = margin_slope < -margin_tol
-    agree = not config.require_margin_agreement
+    agree = not (config.require_margin_agreement and margin_reachable)
     margin_note = f"margin slope {margin_slope:.2f} (collapse below {-margin_tol:g})"
+    if not margin_reachable:
+        margin_note += ", not reachable by perturbing w (stable parameterization)"
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if high < -tol:
         if margin_collapses or agree:

@@ -1,6 +1,6 @@
 """Filtering stage: crossings, margins and the verdict for one teacher's students."""
 
-from curse_of_memory import io, jobs, perturbation, seeding, stability
+from curse_of_memory import io, jobs, models, perturbation, seeding, stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -18,7 +18,9 @@ for width, table, metrics_path in zip(
     }
 config = stability.StabilityConfig(**params.stability)
 rng = seeding.numpy_generator(params.seed, "stability", *params.key)
-analysis = stability.analyse(betas, losses, margins, config, rng)
+parameterization = metrics["spec"]["parameterization"]
+reachable = not models.PARAMETERIZATIONS[parameterization].stable
+analysis = stability.analyse(betas, losses, margins, config, rng, reachable)
 io.write_json(
     snakemake.output[0],
     {**analysis.to_dict(), "betas": betas.tolist(), "students": students},
