@@ -36,6 +36,7 @@ include: "workflow/rules/students.smk"
 include: "workflow/rules/perturbation.smk"
 include: "workflow/rules/filtering.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/memory.smk"
 
 
 rule all:
@@ -43,3 +44,4 @@ rule all:
     input:
         all_figures(),
         "results/claims.csv",
+        memory_tables(),
