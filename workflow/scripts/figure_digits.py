@@ -45,7 +45,7 @@ fig.suptitle(
     fontsize=9,
 )
 plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
-io.write_csv(snakemake.output.csv, curves.assign(figure=params.figure))
+io.write_csv(snakemake.output.csv, curves.assign(figure=params.figure)[["figure", *curves.columns]])
 rows = sequential_digits.training_claims(
     params.figure, curves, difference, params.speed_tolerance, params.init_tolerance
 )
