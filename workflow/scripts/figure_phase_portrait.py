@@ -16,7 +16,7 @@ setup = phase_portrait.PortraitSpec(
     near=spec["near"],
 )
 portrait = phase_portrait.analyse(setup)
-eigenvalues = np.round(portrait.eigenvalues, 10)
+eigenvalues = np.round(portrait.eigenvalues, 10) + 0.0  # no "-0"
 rows = [
     {"figure": figure, "v1": p[0], "v2": p[1], "eigenvalue_1": str(e[0]), "eigenvalue_2": str(e[1]),
      "linear_stability": label, "trajectory_fraction": share, "attractor": bool(share > 0)}
