@@ -39,6 +39,7 @@ include: "workflow/rules/students.smk"
 include: "workflow/rules/perturbation.smk"
 include: "workflow/rules/filtering.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/memory.smk"
 
 
 rule all:
@@ -48,3 +49,4 @@ rule all:
         "results/claims.csv",
         "results/config_used.yaml",
         "results/runtimes.csv",
+        memory_tables(),

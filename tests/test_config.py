@@ -72,3 +72,22 @@ def test_semantic_errors_name_the_key(base, edit, key):
     with pytest.raises(settings_lib.ConfigError) as error:
         settings_lib.check(base)
     assert str(error.value).startswith(key)
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c: c["figures"]["IAT-10a"].update(family="transformer"), "figures.IAT-10a.family"),
+        (lambda c: c["figures"]["IAT-10a"].update(input="ramp"), "figures.IAT-10a.input"),
+        (lambda c: c["figures"]["IAT-5a"].update(model="gpt"), "figures.IAT-5a.model"),
+        (lambda c: c.pop("sentiment"), "figures.IAT-5a"),
+        (lambda c: c["sentiment"]["query"]["words"].append("zzz"), "sentiment.query.words"),
+        (lambda c: c["figures"]["IAT-11b"].update(expect=[[2, 0]]), "figures.IAT-11b.expect.0"),
+        (lambda c: c["digits"].update(parameterizations=["exp"]), "digits.parameterizations"),
+    ],
+)
+def test_memory_figure_errors_name_the_key(base, edit, key):
+    edit(base)
+    with pytest.raises(settings_lib.ConfigError) as error:
+        settings_lib.check(base)
+    assert str(error.value).startswith(key)

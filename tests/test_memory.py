@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory.memory import classify_decay, memory_function
+from curse_of_memory.memory import classify_decay, decay_claim, memory_function, resolved
 from curse_of_memory.targets import LinearFunctional
 
 
@@ -68,3 +68,28 @@ def test_decay_rates_are_recovered():
     times = np.arange(1.0, 200.0)
     assert classify_decay(times, np.exp(-0.2 * times)).exponential_rate == pytest.approx(0.2)
     assert classify_decay(times, times**-1.7).polynomial_power == pytest.approx(1.7)
+
+
+def test_resolved_stops_where_the_curve_reaches_the_rounding_floor():
+    times = np.arange(1.0, 101.0)
+    values = np.maximum(np.exp(-0.5 * times), 1e-17)  # exp(-0.5 t) > 1e-12 up to t = 55
+    kept_times, kept = resolved(times, values, floor=1e-12)
+    assert kept_times[-1] == 55.0 and np.all(kept > 1e-12)
+    fit = classify_decay(kept_times, kept, 0.3, 0.0)
+    assert fit.label == "exponential" and fit.exponential_rate == pytest.approx(0.5)
+    assert classify_decay(times, values, 0.3, 0.0).label != "exponential"  # noise read as tail
+
+
+@pytest.mark.parametrize(
+    ("values", "expect", "verdict"),
+    [
+        (lambda t: np.exp(-0.3 * t), "exponential", "pass"),
+        (lambda t: t**-2.0, "exponential", "fail"),
+        (lambda t: t**-2.0, "not_exponential", "pass"),
+        (lambda t: 1 + 0 * t, "non-decaying", "pass"),
+    ],
+)
+def test_decay_claim_verdicts(values, expect, verdict):
+    times = np.arange(1.0, 200.0)
+    row = decay_claim("F", "curve", classify_decay(times, values(times)), expect)
+    assert row["verdict"] == verdict and row["figure"] == "F"

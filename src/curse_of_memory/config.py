@@ -8,11 +8,12 @@ so that a bad config fails before any job runs, with a message naming the offend
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from .kernels import KernelSpecError, build_kernel
 from .models import StudentSpec
 from .perturbation import PerturbationConfig, beta_grid
+from .random_models import RandomModelSpec
 from .stability import StabilityConfig
 from .targets import InputSpec
 from .training import TrainConfig
@@ -20,6 +21,8 @@ from .training import TrainConfig
 TEACHER_KINDS = ("linear_functional", "tanh_rnn", "transformer")
 VERDICTS = ("stable", "unstable")
 MEMORY_EXPECTATIONS = ("exponential", "slow")
+MEMORY_INPUTS = ("heaviside", "impulse")
+DECAY_LABELS = ("exponential", "polynomial", "non-decaying")
 
 
 class ConfigError(ValueError):
@@ -139,11 +142,68 @@ def _check_teacher_memory_figure(config: Mapping, where: str, spec: Mapping) -> 
         raise ConfigError(f"{where}.expect: must be one of {', '.join(MEMORY_EXPECTATIONS)}")
 
 
+def _require_section(config: Mapping, where: str, section: str) -> Mapping:
+    if not isinstance(config.get(section), Mapping):
+        raise ConfigError(f"{where}: this kind of figure needs the top-level `{section}` section")
+    return config[section]
+
+
+def _check_choice(where: str, value: object, known: Collection) -> None:
+    if value not in known:
+        raise ConfigError(f"{where}: unknown {value!r}; known: {', '.join(map(str, known))}")
+
+
+def _check_random_memory_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """Memory of randomly initialised models of one family in ``random_memory.families``."""
+    families = _require_section(config, where, "random_memory")["families"]
+    _check_choice(f"{where}.family", spec.get("family"), families)
+    family = spec["family"]
+    options = {k: v for k, v in families[family].items() if k not in ("layers", "length")}
+    try:
+        RandomModelSpec(family=family, **options)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{where}.family: random_memory.families.{family}: {error}") from None
+    _check_choice(f"{where}.input", spec.get("input"), MEMORY_INPUTS)
+    _check_choice(f"{where}.expect", spec.get("expect"), DECAY_LABELS)
+
+
+def _check_phase_portrait_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """A 2 x 2 matrix W and expected attractors inside the closed box [-1, 1]^2."""
+    W = spec.get("W")
+    if not (isinstance(W, list) and len(W) == 2 and all(len(row) == 2 for row in W)):
+        raise ConfigError(f"{where}.W: must be a 2 x 2 matrix, got {W!r}")
+    for i, point in enumerate(spec.get("expect", [])):
+        if len(point) != 2 or max(abs(c) for c in point) > 1:
+            raise ConfigError(f"{where}.expect.{i}: must be a point of [-1, 1]^2, got {point!r}")
+
+
+def _check_sentiment_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """A model trained on the synthetic corpus, query words from its vocabulary."""
+    section = _require_section(config, where, "sentiment")
+    _check_choice(f"{where}.model", spec.get("model"), section["models"])
+    _check_choice(f"{where}.expect", spec.get("expect"), ("exponential", "not_exponential"))
+    words = set(section["corpus"]["positive"]) | set(section["corpus"]["negative"])
+    words |= set(section["corpus"]["ambiguous"]) | set(section["corpus"]["filler"])
+    for word in section["query"]["words"]:
+        _check_choice("sentiment.query.words", word, sorted(words))
+
+
+def _check_digits_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """The digits runs: direct must be among the parameterizations (the baseline of the claims)."""
+    section = _require_section(config, where, "digits")
+    if "direct" not in section["parameterizations"]:
+        raise ConfigError("digits.parameterizations: must include direct, the baseline")
+
+
 # Figure kind -> check of its entry in ``figures``; each kind has its own rule in workflow/rules/.
 FIGURE_KINDS: dict[str, Callable[[Mapping, str, Mapping], None]] = {
     "perturbation": _check_perturbation_figure,
     "filter": _check_experiment_reference,
     "teacher_memory": _check_teacher_memory_figure,
+    "random_memory": _check_random_memory_figure,
+    "phase_portrait": _check_phase_portrait_figure,
+    "sentiment_memory": _check_sentiment_figure,
+    "digits_training": _check_digits_figure,
 }
 
 

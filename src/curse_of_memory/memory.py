@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .claims import claim
+
 SequenceModel = Callable[[torch.Tensor], object]
 
 
@@ -117,3 +119,39 @@ def classify_decay(
     if factor < min_decay_factor:
         label = "non-decaying"
     return DecayFit(label, -exp_slope, exp_r2, -pol_slope, pol_r2, factor)
+
+
+def resolved(
+    times: np.ndarray, values: np.ndarray, floor: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """(times, values) up to the last time M exceeds the absolute ``floor``.
+
+    Below about 1e-15 M of a float64 model with O(1) outputs is rounding noise, which says
+    nothing about its decay; fitting a tail that reaches it would read noise as "non-decaying".
+    """
+    times, values = np.asarray(times, dtype=float), np.asarray(values, dtype=float)
+    above = np.flatnonzero(values > floor)
+    end = above[-1] + 1 if above.size else len(values)
+    return times[:end], values[:end]
+
+
+def decay_claim(figure: str, subject: str, fit: DecayFit, expect: str) -> dict:
+    """The claim that ``subject``'s memory decays as ``expect`` says.
+
+    exponential: label exponential and rate > 0 (the exponential fit beats the power law);
+    not_exponential: any other label; otherwise the label must equal ``expect``.
+    """
+    if expect == "exponential":
+        passed = fit.label == "exponential" and fit.exponential_rate > 0
+        threshold = "exponential, rate > 0"
+    elif expect == "not_exponential":
+        passed, threshold = fit.label != "exponential", "polynomial or non-decaying"
+    else:
+        passed, threshold = fit.label == expect, expect
+    text = (
+        f"{subject}: memory decays as {expect.replace('_', ' ')} (tail fits: R^2 exponential "
+        f"{fit.exponential_r2:.3f} vs power law {fit.polynomial_r2:.3f}, tail falls "
+        f"x{fit.decay_factor:.3g})"
+    )
+    value = f"{fit.label}, rate {fit.exponential_rate:.3g}"
+    return claim(figure, text, value, threshold, passed)

@@ -107,3 +107,27 @@ def figure_experiment(wildcards):
 
 def figure_teacher(wildcards):
     return FIGURES[wildcards.figure].get("teacher", "t0")
+
+
+# Memory-function and training-dynamics figures (workflow/rules/memory.smk).
+
+
+def memory_tables():
+    """Table 1 (from the digits runs) when the config defines them."""
+    if "digits" not in SETTINGS:
+        return []
+    return expand("results/tables/IAT-table1.{ext}", ext=("csv", "md"))
+
+
+def sentiment_models():
+    return list(SETTINGS.get("sentiment", {}).get("models", {}))
+
+
+def digits_runs(pattern):
+    """``pattern`` formatted for every parameterization and repeat of the digits runs."""
+    digits = SETTINGS["digits"]
+    return expand(
+        pattern,
+        parameterization=digits["parameterizations"],
+        repeat=range(digits["repeats"]),
+    )

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+import torch
+
+from curse_of_memory import random_models
+from curse_of_memory.ssm import DiagonalSSMLayer, depthwise_convolve
+
+
+def test_ssm_kernel_matches_the_complex_zero_order_hold_formula():
+    torch.manual_seed(0)
+    layer = DiagonalSSMLayer(3, 8, (0.01, 0.1)).double()
+    A = torch.complex(layer.A_real, layer.A_imag)
+    dt = torch.exp(layer.log_dt).unsqueeze(-1)
+    C = torch.view_as_complex(layer.C.contiguous())
+    expected = torch.stack(
+        [2 * (C * torch.expm1(dt * A) / A * torch.exp(k * dt * A)).sum(-1).real for k in range(40)]
+    )
+    torch.testing.assert_close(layer.kernel(40), expected, rtol=1e-10, atol=1e-13)
+
+
+def test_depthwise_convolution_equals_the_direct_sum(generator):
+    u = torch.randn(2, 30, 3, generator=generator)
+    kernel = torch.randn(30, 3, generator=generator)
+    direct = torch.zeros_like(u)
+    for k in range(30):
+        for s in range(k + 1):
+            direct[:, k] += kernel[s] * u[:, k - s]
+    torch.testing.assert_close(depthwise_convolve(u, kernel), direct)
+
+
+def states(model, x):
+    out = model(x)
+    return out[0] if isinstance(out, tuple) else out
+
+
+@pytest.mark.parametrize("family", random_models.FAMILIES)
+def test_models_are_reproducible_from_their_seed(family):
+    spec = random_models.RandomModelSpec(family, layers=2, hidden=6, gain=2.0)
+    x = torch.randn(3, 20, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    first, second = (random_models.build_model(spec, 11) for _ in range(2))
+    assert torch.equal(states(first, x), states(second, x))
+    assert not torch.equal(states(first, x), states(random_models.build_model(spec, 12), x))
+
+
+def test_gain_rnn_redraws_its_recurrent_weights():
+    spec = random_models.RandomModelSpec("gain_rnn", layers=1, hidden=400, gain=3.0)
+    weight = random_models.build_model(spec, 0).weight_hh_l0.detach()
+    assert float(weight.std()) == pytest.approx(3.0 / 20.0, rel=0.02)
+
+
+def test_summary_of_random_rnns_is_an_exponential_decay():
+    spec = random_models.RandomModelSpec("rnn", layers=1, hidden=16)
+    times, curves = random_models.memory_draws(spec, 80, "impulse", 4, 4, (0, "test", "rnn", 1))
+    summary = random_models.summarize(times, curves)
+    assert curves.shape == (4, 80)
+    np.testing.assert_allclose(summary.mean, curves.mean(0))
+    np.testing.assert_allclose(summary.standard_error, curves.std(0, ddof=1) / 2)
+    assert summary.fit.label == "exponential" and summary.fit.exponential_rate > 0
