@@ -1,7 +1,10 @@
 """The real workflow on a tiny config, run by Snakemake in a temporary directory."""
 
+import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +126,12 @@ def workdir(tmp_path_factory):
 
 
 def csv_bytes(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob("results/**/*.csv"))}
+    """Every result CSV (not runtimes.csv: wall times are measurements, not results)."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.glob("results/**/*.csv"))
+        if p.name != "runtimes.csv"
+    }
 
 
 def test_figures_claims_and_verdicts_are_produced(workdir):
@@ -281,3 +289,48 @@ def test_report_renders_in_a_headless_browser(workdir, tmp_path):
     assert pixels.shape[0] >= 800 and pixels.shape[1] >= 1200
     assert np.std(pixels[..., :3]) > 0.05, "the rendered report is blank"
     shutil.copy(shot, workdir / "results/report_screenshot.png")
+
+
+def test_a_killed_training_job_is_redone_and_gives_the_uninterrupted_numbers(tmp_path):
+    """SIGKILL a real training job mid-run; the rerun completes with the same CSVs."""
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    config["experiments"] = {"tiny_user": config["experiments"]["tiny_user"]}
+    config["experiments"]["tiny_user"]["training"] = {"max_epochs": 400, "log_every": 1}
+    config["figures"] = {"T-2": config["figures"]["T-2"]}
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    for root in (whole, killed):
+        copy_workflow(root, config)
+    assert snakemake(whole).returncode == 0
+
+    run = subprocess.Popen(["snakemake", "--cores", "1"], cwd=killed, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    log = killed / "results/logs/train_student/tiny_user/t0/m2.log"
+    deadline = time.monotonic() + 300
+    while not (log.exists() and "epoch 20 " in log.read_text()):
+        assert time.monotonic() < deadline and run.poll() is None, "training never started"
+        time.sleep(0.05)
+    job = subprocess.run(["pgrep", "-f", f"{killed}/.snakemake/scripts/.*train_student"],
+                         capture_output=True, text=True).stdout.split()
+    assert job, "the training job was not found"
+    for pid in job:
+        os.kill(int(pid), signal.SIGKILL)
+    assert run.wait(timeout=300) != 0
+    assert not (killed / "results/students/tiny_user/t0/m2/model.safetensors").exists()
+
+    rerun = snakemake(killed)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert csv_bytes(killed) == csv_bytes(whole)
+
+
+def test_a_truncated_checkpoint_is_reported_with_its_path_and_the_fix(workdir):
+    model = workdir / "results/students/tiny_geometric/t0/m2/model.safetensors"
+    original = model.read_bytes()
+    try:
+        model.write_bytes(original[: len(original) // 2])
+        result = snakemake(workdir, "--forcerun", "perturb", "--until", "perturb")
+        assert result.returncode != 0
+        log = (workdir / "results/logs/perturb/tiny_geometric/t0/m2.log").read_text()
+        assert str(model.relative_to(workdir)) in log and "Delete this file" in log
+    finally:
+        model.write_bytes(original)
+        assert snakemake(workdir).returncode == 0

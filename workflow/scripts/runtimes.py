@@ -13,7 +13,7 @@ for path in sorted(root.rglob("*.tsv")):
     table = pd.read_csv(path, sep="\t")
     rows.append(
         {
-            "stage": path.relative_to(root).parts[0],
+            "stage": Path(path.relative_to(root).parts[0]).stem,
             "job": str(path.relative_to(root)),
             "seconds": float(table["s"].iloc[-1]),
             "max_rss_mb": float(table["max_rss"].iloc[-1]),
