@@ -36,6 +36,7 @@ include: "workflow/rules/students.smk"
 include: "workflow/rules/perturbation.smk"
 include: "workflow/rules/filtering.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/com.smk"
 
 
 rule all:

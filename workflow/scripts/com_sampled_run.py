@@ -1,0 +1,69 @@
+"""COM-4: one student trained on the COM-2 target with sampled white-noise inputs."""
+
+import pandas as pd
+import torch
+
+from curse_of_memory import (
+    dynamics,
+    io,
+    jobs,
+    kernels,
+    models,
+    plateaus,
+    seeding,
+    targets,
+    training,
+    training_curves,
+)
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+params = snakemake.params
+spec, seed, key = params.spec, params.seed, params.key
+figure, model_name, optimizer = key
+target, inputs = spec["target"], spec["inputs"]
+rho = kernels.kernel_values(
+    kernels.build_kernel(
+        dynamics.memory_target(
+            target["smooth"], spec["omega"], target["bump_width"], target["bump_height"]
+        )
+    ),
+    inputs["length"],
+    inputs["dt"],
+)
+# the same inputs and initial weights for every optimizer of one model
+x = targets.white_noise(
+    inputs["samples"],
+    inputs["length"],
+    1,
+    inputs["dt"],
+    seeding.torch_generator(seed, figure, "inputs"),
+)
+y = targets.LinearFunctional(rho)(x)
+weights = training.time_weights(inputs["length"], spec["weight_power"]).reshape(1, -1, 1)
+student = models.StudentRNN(
+    models.StudentSpec(
+        width=spec["width"], dt=inputs["dt"], eigen_init=tuple(spec["eigen_init"]), **params.model
+    ),
+    seeding.torch_generator(seed, figure, "init", model_name),
+)
+
+
+class Weighted(torch.nn.Module):
+    """The student's outputs scaled by the loss weights w_k (the loss is then the plain MSE)."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.inner(inputs) * weights
+
+
+config = training_curves.CurveConfig(optimizer, params.lr, spec["iterations"], 500)
+log(f"{model_name} with {optimizer} (lr {params.lr:g}), {spec['iterations']} iterations")
+losses = training_curves.training_curve(Weighted(student), x, y * weights, config, log)
+keep = plateaus.log_indices(len(losses), spec["points_per_decade"])
+frame = pd.DataFrame(
+    {"model": model_name, "optimizer": optimizer, "iteration": keep, "loss": losses[keep]}
+)
+io.write_csv(snakemake.output[0], frame)
