@@ -76,8 +76,8 @@ class PlateauCriteria:
 
 @dataclass(frozen=True)
 class Plateau:
-    """A detected plateau from ``start`` to ``end``, at loss ``level`` (the loss at its start);
-    after it the loss falls by the factor ``drop``."""
+    """A detected plateau from ``start`` to ``end`` at loss ``level`` (the median of the running
+    minimum over it); the loss at its end is ``drop`` times the attainable loss."""
 
     start: float
     end: float
@@ -124,7 +124,8 @@ def find_plateau(
     for run in np.split(np.arange(len(t)), np.flatnonzero(np.diff(flat.astype(int))) + 1):
         a, b = run[0], ends[run[-1]]
         if flat[a] and level[b] >= criteria.drop * floor:
-            found = Plateau(float(t[a]), float(t[b]), float(level[a]), float(level[b] / floor))
+            median = float(np.median(level[a : b + 1]))
+            found = Plateau(float(t[a]), float(t[b]), median, float(level[b] / floor))
     return found
 
 
