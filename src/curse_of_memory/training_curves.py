@@ -1,7 +1,8 @@
 """Training curves: the loss at every iteration of full-batch training (COM figures 1c, 4).
 
-On a fixed sample (x, y) the loss is L(theta) = mean_{n,k,j} (model(x)_{nkj} - y_{nkj})^2, and
-an optimizer takes one step per iteration on the whole sample:
+On a fixed sample (x, y) the loss is the time-weighted MSE
+L(theta) = mean_{n,k,j} (w_k (model(x)_{nkj} - y_{nkj}))^2 (w_k = 1: plain MSE), and an
+optimizer takes one step per iteration on the whole sample:
 
 - ``gd``: plain gradient descent, theta <- theta - lr grad L;
 - ``adam``: torch.optim.Adam with learning rate lr and default betas.
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .training import weighted_mse
 
 OPTIMIZERS = ("gd", "adam")
 
@@ -44,16 +47,20 @@ def training_curve(
     x: torch.Tensor,
     y: torch.Tensor,
     config: CurveConfig,
+    weights: torch.Tensor | None = None,
     log: Callable[[str], None] = print,
 ) -> np.ndarray:
     """Losses L(theta_0), ..., L(theta_N) of N = config.iterations full-batch steps.
 
-    A non-finite loss stops training; it and the remaining entries are +inf.
+    ``weights``: w_k for the T steps (default all 1). A non-finite loss stops training; it and
+    the remaining entries are +inf.
     """
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    if weights is None:
+        weights = torch.ones(x.shape[1], dtype=x.dtype)
     losses = np.full(config.iterations + 1, np.inf)
     for k in range(config.iterations + 1):
-        loss = (model(x) - y).pow(2).mean()
+        loss = weighted_mse(model(x), y, weights)
         value = float(loss.detach())
         if not math.isfinite(value):
             log(f"iteration {k}: loss is not finite; stopped")

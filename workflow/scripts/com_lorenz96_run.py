@@ -27,7 +27,7 @@ student = spec["student"]
 spec_rnn = models.StudentSpec(input_dim=system.slow, output_dim=system.slow, **student)
 model = models.StudentRNN(spec_rnn, seeding.torch_generator(seed, figure, "lorenz96_init"))
 config = training_curves.CurveConfig(spec["optimizer"], spec["lr"], spec["iterations"], 250)
-losses = training_curves.training_curve(model, x, y, config, log)
+losses = training_curves.training_curve(model, x, y, config, log=log)
 keep = plateaus.log_indices(len(losses), snakemake.params.points_per_decade)
 frame = pd.DataFrame({"case": "lorenz96", "iteration": keep, "loss": losses[keep]})
 io.write_csv(snakemake.output[0], frame)

@@ -1,7 +1,6 @@
 """COM-4: one student trained on the COM-2 target with sampled white-noise inputs."""
 
 import pandas as pd
-import torch
 
 from curse_of_memory import (
     dynamics,
@@ -39,7 +38,6 @@ x = targets.white_noise(
     seeding.torch_generator(seed, figure, "inputs"),
 )
 y = targets.LinearFunctional(rho)(x)
-weights = training.time_weights(inputs["length"], spec["weight_power"]).reshape(1, -1, 1)
 student = models.StudentRNN(
     models.StudentSpec(
         width=spec["width"], dt=inputs["dt"], eigen_init=tuple(spec["eigen_init"]), **params.model
@@ -48,20 +46,10 @@ student = models.StudentRNN(
 )
 
 
-class Weighted(torch.nn.Module):
-    """The student's outputs scaled by the loss weights w_k (the loss is then the plain MSE)."""
-
-    def __init__(self, inner: torch.nn.Module):
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.inner(inputs) * weights
-
-
 config = training_curves.CurveConfig(optimizer, params.lr, spec["iterations"], 500)
 log(f"{model_name} with {optimizer} (lr {params.lr:g}), {spec['iterations']} iterations")
-losses = training_curves.training_curve(Weighted(student), x, y * weights, config, log)
+weights = training.time_weights(inputs["length"], spec["weight_power"])
+losses = training_curves.training_curve(student, x, y, config, weights, log)
 keep = plateaus.log_indices(len(losses), spec["points_per_decade"])
 frame = pd.DataFrame(
     {"model": model_name, "optimizer": optimizer, "iteration": keep, "loss": losses[keep]}
