@@ -41,6 +41,7 @@ rule com_lorenz96_run:
         code=package_code(
             "lorenz96",
             "training_curves",
+            "training",
             "models",
             "recurrence",
             "plateaus",
