@@ -40,6 +40,7 @@ include: "workflow/rules/perturbation.smk"
 include: "workflow/rules/filtering.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/memory.smk"
+include: "workflow/rules/com.smk"
 
 
 rule all:

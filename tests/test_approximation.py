@@ -32,3 +32,22 @@ def test_error_falls_with_width():
         for m in (2, 4, 6, 8, 14)
     ]
     assert all(b < a for a, b in zip(errors, errors[1:]))
+
+
+def test_grid_fit_errors_bound_the_best_error_and_never_increase():
+    from curse_of_memory.approximation import grid_fit_errors, l2_error
+
+    rho = 0.9**T
+    widths = np.array([1, 2, 4, 8, 12, 16])
+    errors = grid_fit_errors(rho, widths)
+    assert np.all(np.diff(errors) <= 0)
+    direct = l2_error(rho, exponential_sum_fit(rho, grid_decays(16))[1])
+    assert errors[-1] <= direct
+
+
+def test_width_needed_is_the_first_width_below_tolerance():
+    from curse_of_memory.approximation import width_needed
+
+    widths, errors = np.array([1, 2, 4, 8]), np.array([1.0, 0.1, 0.01, 0.001])
+    assert width_needed(widths, errors, 0.05) == 4
+    assert width_needed(widths, errors, 1e-6) == np.inf

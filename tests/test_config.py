@@ -91,3 +91,42 @@ def test_memory_figure_errors_name_the_key(base, edit, key):
     with pytest.raises(settings_lib.ConfigError) as error:
         settings_lib.check(base)
     assert str(error.value).startswith(key)
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c: c["figures"]["COM-2"].update(omegas=[0.1, 0.1]), "figures.COM-2.omegas"),
+        (
+            lambda c: c["figures"]["COM-2"]["init"].update(w_range=[2.0, 0.5]),
+            "figures.COM-2.init.w_range",
+        ),
+        (lambda c: c["figures"]["COM-3"].update(source="COM-1"), "figures.COM-3.source"),
+        (
+            lambda c: c["figures"]["COM-4"]["inputs"].update(length=20),
+            "figures.COM-4.inputs.length",
+        ),
+        (
+            lambda c: c["figures"]["COM-4"]["models"]["full_tanh"].update(activation="swish"),
+            "figures.COM-4.models.full_tanh",
+        ),
+        (lambda c: c["figures"]["COM-A"].update(widths=[4, 2, 8]), "figures.COM-A.widths"),
+        (
+            lambda c: c["figures"]["COM-A"].update(exp={"family": "exp", "b": 1}),
+            "figures.COM-A.exp.b",
+        ),
+        (
+            lambda c: c["figures"]["COM-1"]["airy"].update(delays=[6, 4]),
+            "figures.COM-1.airy.delays",
+        ),
+        (
+            lambda c: c["figures"]["COM-1"]["lorenz96"]["system"].update(slow=3),
+            "figures.COM-1.lorenz96.system",
+        ),
+    ],
+)
+def test_com_figure_errors_name_the_key(base, edit, key):
+    edit(base)
+    with pytest.raises(settings_lib.ConfigError) as error:
+        settings_lib.check(base)
+    assert str(error.value).startswith(key)

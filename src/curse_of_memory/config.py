@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable, Collection, Mapping
 
 from .kernels import KernelSpecError, build_kernel
+from .lorenz96 import Lorenz96
 from .models import StudentSpec
 from .perturbation import PerturbationConfig, beta_grid
 from .random_models import RandomModelSpec
@@ -195,6 +196,121 @@ def _check_digits_figure(config: Mapping, where: str, spec: Mapping) -> None:
         raise ConfigError("digits.parameterizations: must include direct, the baseline")
 
 
+def _require(ok: bool, where: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{where}: {message}")
+
+
+def _check_kernel(spec: object, where: str) -> None:
+    try:
+        build_kernel(spec, where)
+    except KernelSpecError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _check_range(pair: list, where: str) -> None:
+    _require(0 < pair[0] <= pair[1], where, f"need 0 < low <= high, got {pair}")
+
+
+def _check_student(options: Mapping, where: str, **extra: object) -> None:
+    try:
+        StudentSpec(**options, **extra)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _check_memory_target(target: Mapping, where: str) -> None:
+    _check_kernel(target["smooth"], f"{where}.smooth")
+
+
+def _check_training_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """COM-1: linear RNN + GD on exponential-sum and Airy targets, tanh RNN on Lorenz-96."""
+    linear = spec["linear"]
+    _check_range(linear["init"]["eigen_range"], f"{where}.linear.init.eigen_range")
+    _require(
+        linear["fast_iterations"] <= linear["iterations"],
+        f"{where}.linear.fast_iterations",
+        "must not exceed linear.iterations",
+    )
+    series = spec["exponential_sum"]
+    _check_range(series["coefficient_range"], f"{where}.exponential_sum.coefficient_range")
+    _check_range(series["rate_range"], f"{where}.exponential_sum.rate_range")
+    delays = spec["airy"]["delays"]
+    _require(
+        all(b > a for a, b in zip(delays, delays[1:])),
+        f"{where}.airy.delays",
+        f"need increasing delays, got {delays}",
+    )
+    lorenz = spec["lorenz96"]
+    try:
+        Lorenz96(**lorenz["system"])
+    except ValueError as error:
+        raise ConfigError(f"{where}.lorenz96.system: {error}") from None
+    slow = lorenz["system"]["slow"]
+    _check_student(lorenz["student"], f"{where}.lorenz96.student", input_dim=slow, output_dim=slow)
+
+
+def _check_flow_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """COM-2: gradient flow of sum_i c_i exp(-w_i t) on rho_omega for several omega."""
+    omegas = spec["omegas"]
+    _require(
+        len(set(omegas)) == len(omegas), f"{where}.omegas", f"need distinct values, got {omegas}"
+    )
+    _check_memory_target(spec["target"], f"{where}.target")
+    _check_range(spec["init"]["w_range"], f"{where}.init.w_range")
+    solver = spec["solver"]
+    _require(solver["t_min"] < solver["t_max"], f"{where}.solver.t_min", "must be below t_max")
+
+
+def _check_plateau_time_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """COM-3: plateau times of a com_flow figure against 1/omega."""
+    source = config.get("figures", {}).get(spec["source"], {})
+    _require(
+        source.get("kind") == "com_flow",
+        f"{where}.source",
+        f"{spec['source']!r} is not a figure of kind com_flow",
+    )
+    _require(len(source["omegas"]) >= 3, f"{where}.source", "needs at least 3 omegas to fit a line")
+
+
+def _check_sampled_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """COM-4: the COM-2 target learned by general students on sampled inputs."""
+    _check_memory_target(spec["target"], f"{where}.target")
+    inputs = spec["inputs"]
+    horizon = inputs["length"] * inputs["dt"]
+    memory = 1.0 / spec["omega"] + 2.0 * spec["target"]["bump_width"]
+    _require(
+        horizon >= memory,
+        f"{where}.inputs.length",
+        f"horizon length * dt = {horizon:g} must cover the bump (1/omega + 2 width = {memory:g})",
+    )
+    for name, model in spec["models"].items():
+        _check_student(
+            model,
+            f"{where}.models.{name}",
+            width=spec["width"],
+            dt=inputs["dt"],
+            eigen_init=tuple(spec["eigen_init"]),
+        )
+
+
+def _check_approximation_figure(config: Mapping, where: str, spec: Mapping) -> None:
+    """COM-A: least-squares exponential-sum fits of exp and pol kernels against width."""
+    _check_kernel(spec["exp"], f"{where}.exp")
+    widths = spec["widths"]
+    _require(
+        len(widths) >= 3 and all(b > a for a, b in zip(widths, widths[1:])),
+        f"{where}.widths",
+        f"need at least 3 increasing widths, got {widths}",
+    )
+    powers = spec["pol"]["powers"]
+    _require(
+        len(powers) >= 2 and all(b > a for a, b in zip(powers, powers[1:])),
+        f"{where}.pol.powers",
+        f"need at least 2 increasing powers, got {powers}",
+    )
+
+
 # Figure kind -> check of its entry in ``figures``; each kind has its own rule in workflow/rules/.
 FIGURE_KINDS: dict[str, Callable[[Mapping, str, Mapping], None]] = {
     "perturbation": _check_perturbation_figure,
@@ -204,6 +320,11 @@ FIGURE_KINDS: dict[str, Callable[[Mapping, str, Mapping], None]] = {
     "phase_portrait": _check_phase_portrait_figure,
     "sentiment_memory": _check_sentiment_figure,
     "digits_training": _check_digits_figure,
+    "com_training": _check_training_figure,
+    "com_flow": _check_flow_figure,
+    "com_plateau_time": _check_plateau_time_figure,
+    "com_sampled": _check_sampled_figure,
+    "com_approximation": _check_approximation_figure,
 }
 
 

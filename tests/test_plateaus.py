@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from curse_of_memory.plateaus import (
+    PlateauCriteria,
+    escape_level,
+    exponential_scaling,
+    find_plateau,
+    first_crossing,
+    log_indices,
+    running_minimum,
+)
+
+CRITERIA = PlateauCriteria(max_slope=0.1, min_span=5.0, drop=3.0)
+T = np.arange(1, 100_001, dtype=float)
+
+
+def plateau_curve(end: float) -> np.ndarray:
+    """Falls from 1 to 0.5 by t ~ 10, stays at 0.5 until ``end``, then falls to 1e-3."""
+    early = 0.5 + 0.5 * np.exp(-T / 3)
+    late = 1e-3 + (0.5 - 1e-3) / (1 + (T / end) ** 8)
+    return early + late - 0.5
+
+
+@pytest.mark.parametrize("end", [300.0, 3000.0])
+def test_known_plateau_is_found(end):
+    plateau = find_plateau(T, plateau_curve(end), CRITERIA)
+    assert plateau is not None
+    assert plateau.start < 30
+    assert end / 2 < plateau.end < end * 1.5
+    assert plateau.level == pytest.approx(0.5, rel=0.15)
+    assert plateau.drop > 100
+
+
+def test_noisy_plateau_is_found_through_the_running_minimum(rng):
+    noisy = plateau_curve(1000.0) * np.exp(0.05 * rng.normal(size=T.size))
+    plateau = find_plateau(T, noisy, CRITERIA)
+    assert plateau is not None and plateau.end > 300
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [T**-1.0, np.exp(-T / 2) + 1e-9, 0.3 + 0.7 * np.exp(-T / 5)],
+    ids=["power law", "fast exponential", "convergence to a floor"],
+)
+def test_curves_without_a_plateau(losses):
+    assert find_plateau(T, losses, CRITERIA) is None
+
+
+def test_running_minimum_counts_non_finite_as_infinite():
+    np.testing.assert_array_equal(
+        running_minimum(np.array([np.nan, 3.0, np.inf, 1.0, 2.0])), [np.inf, 3, 3, 1, 1]
+    )
+
+
+def test_first_crossing_interpolates_on_log_log_axes():
+    t = np.array([1.0, 4.0, 16.0, 64.0])
+    assert first_crossing(t, t**-2.0, 1e-2) == pytest.approx(10.0)
+    assert first_crossing(t, t**-2.0, 1e-6) == np.inf
+    assert first_crossing(np.array([0.0, 2.0]), np.array([5.0, 1.0]), 3.0) == 2.0
+
+
+def test_escape_level_lies_between_plateau_and_final_loss():
+    assert escape_level(1.25, 1.05, 0.5) == pytest.approx(1.15)
+
+
+def test_exponential_scaling_recovers_slope_and_intercept():
+    x = np.array([8.0, 10.0, 12.0, 16.0, 20.0])
+    fit = exponential_scaling(x, np.exp(-3.0 + 2.0 * x))
+    assert (fit.slope, fit.intercept, fit.r2) == pytest.approx((2.0, -3.0, 1.0))
+    assert np.isnan(exponential_scaling(x[:2], np.ones(2)).slope)
+
+
+def test_log_indices_keep_both_ends_and_increase():
+    keep = log_indices(20001, 10)
+    assert keep[0] == 0 and keep[-1] == 20000
+    assert np.all(np.diff(keep) > 0) and len(keep) < 60

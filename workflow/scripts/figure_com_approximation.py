@@ -1,0 +1,89 @@
+"""COM-A: L2 error of exponential-sum fits (width-m linear RNN, decays on a fixed grid) vs m."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from curse_of_memory import approximation, claims, io, jobs, kernels, memory, plotting
+
+log = jobs.start_job(snakemake.log[0], snakemake.threads)
+figure, spec = snakemake.params.figure, snakemake.params.spec
+widths = np.array(spec["widths"])
+length = spec["length"]
+targets = {"exp": spec["exp"]} | {
+    f"pol p={p:g}": {"family": "pol", "s": spec["pol"]["s"], "p": p} for p in spec["pol"]["powers"]
+}
+errors = {
+    name: approximation.grid_fit_errors(
+        kernels.kernel_values(kernels.build_kernel(k), length, 1.0), widths
+    )
+    for name, k in targets.items()
+}
+# geometric (log error linear in m) against algebraic (linear in log m) decay of the error
+fits = {
+    name: memory.classify_decay(widths, e, tail_start=0.0, floor=spec["floor"])
+    for name, e in errors.items()
+}
+needed = {
+    name: approximation.width_needed(widths, e, spec["tolerance"]) for name, e in errors.items()
+}
+
+fig, (semilog, loglog) = plt.subplots(1, 2, figsize=(10.5, 4))
+colors = plotting.width_colors(list(range(len(targets))))
+for i, (name, e) in enumerate(errors.items()):
+    for ax in (semilog, loglog):
+        ax.plot(widths, e, "o-", ms=3, color="k" if name == "exp" else colors[i], label=name)
+for ax in (semilog, loglog):
+    ax.set_yscale("log")
+    ax.axhline(spec["tolerance"], color="0.5", lw=0.8, ls="--")
+    ax.set_xlabel("width m (terms of the exponential sum)")
+    ax.set_ylabel(r"L2 error $\|\rho - \hat\rho_m\|$ (bound on the best)")
+loglog.set_xscale("log")
+semilog.set_title("semi-log: geometric decay is a straight line", fontsize=9)
+loglog.set_title("log-log: algebraic decay is a straight line (dashed: tolerance)", fontsize=9)
+semilog.legend(fontsize=8, frameon=False)
+fig.suptitle(f"{figure}: {spec.get('title', '')}", fontsize=10)
+plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+
+table = pd.DataFrame(
+    [
+        {"figure": figure, "kernel": name, "width": int(m), "error": value}
+        for name, e in errors.items()
+        for m, value in zip(widths, e)
+    ]
+)
+io.write_csv(snakemake.output.csv, table)
+
+exp_fit = fits["exp"]
+pol_names = [name for name in targets if name != "exp"]
+need = [needed[name] for name in pol_names]
+rows = [
+    claims.claim(
+        figure,
+        "exp kernel: error falls geometrically in m (R^2 of log error against m)",
+        exp_fit.exponential_r2,
+        f">= {spec['min_r2']:g} and above the algebraic fit ({exp_fit.polynomial_r2:.3f})",
+        exp_fit.exponential_r2 >= spec["min_r2"] and exp_fit.label == "exponential",
+    ),
+    claims.claim(
+        figure,
+        "pol kernels: error falls slowly, algebraically in m (kernels whose log-log fit beats "
+        "the geometric fit; algebraic rates "
+        + ", ".join(f"{fits[n].polynomial_power:.2f}" for n in pol_names)
+        + ")",
+        f"{sum(fits[n].label == 'polynomial' for n in pol_names)}/{len(pol_names)}",
+        f"{len(pol_names)}/{len(pol_names)}",
+        all(fits[n].label == "polynomial" for n in pol_names),
+    ),
+    claims.claim(
+        figure,
+        f"width needed for L2 error <= {spec['tolerance']:g} grows as p -> 1 "
+        f"(p = {', '.join(f'{p:g}' for p in spec['pol']['powers'])})",
+        ", ".join(f"{n:g}" for n in need),
+        "non-increasing in p, larger at the smallest p than at the largest",
+        all(b <= a for a, b in zip(need, need[1:])) and need[0] > need[-1],
+    ),
+]
+io.write_csv(snakemake.output.claims, pd.DataFrame(rows, columns=claims.COLUMNS))
+for row in rows:
+    log(f"{row['verdict']}: {row['claim']}: {row['value']}")
