@@ -120,3 +120,18 @@ def test_margin_of_a_stable_parameterization_does_not_block_the_verdict():
     assert decide("crossings", (-0.3, 0.4), -1.0, config)[0] == "undetermined"
     verdict, reason = decide("crossings", (-0.3, 0.4), -1.0, config, margin_reachable=False)
     assert verdict == "stable" and "not reachable" in reason
+
+
+def test_students_that_neither_improve_nor_fit_the_target_are_undetermined():
+    losses = {}
+    for m in WIDTHS:
+        rows = [np.array([0.5])]
+        for beta in BETAS[1:]:
+            rows.append(np.full(5, math.inf if beta > 0.1 else 0.5 + beta**2))
+        losses[m] = rows
+    margins = {m: 0.1 for m in WIDTHS}
+    result = analyse(BETAS, losses, margins, CONFIG, np.random.default_rng(0), zero_loss=1.0)
+    assert result.evidence == "blow-ups"
+    assert result.verdict == "undetermined" and "do not fit the target" in result.reason
+    fitted = analyse(BETAS, losses, margins, CONFIG, np.random.default_rng(0), zero_loss=1e3)
+    assert fitted.verdict == "stable"

@@ -302,15 +302,22 @@ def test_a_killed_training_job_is_redone_and_gives_the_uninterrupted_numbers(tmp
         copy_workflow(root, config)
     assert snakemake(whole).returncode == 0
 
-    run = subprocess.Popen(["snakemake", "--cores", "1"], cwd=killed, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        ["snakemake", "--cores", "1"],
+        cwd=killed,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     log = killed / "results/logs/train_student/tiny_user/t0/m2.log"
     deadline = time.monotonic() + 300
     while not (log.exists() and "epoch 20 " in log.read_text()):
         assert time.monotonic() < deadline and run.poll() is None, "training never started"
         time.sleep(0.05)
-    job = subprocess.run(["pgrep", "-f", f"{killed}/.snakemake/scripts/.*train_student"],
-                         capture_output=True, text=True).stdout.split()
+    job = subprocess.run(
+        ["pgrep", "-f", f"{killed}/.snakemake/scripts/.*train_student"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert job, "the training job was not found"
     for pid in job:
         os.kill(int(pid), signal.SIGKILL)

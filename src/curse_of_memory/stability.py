@@ -43,6 +43,7 @@ class StabilityConfig:
     bootstrap: int = 200
     confidence: float = 0.9
     require_margin_agreement: bool = True
+    converged_ratio: float = 0.01
 
 
 def crossing_point(betas: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -172,12 +173,15 @@ def analyse(
     config: StabilityConfig,
     rng: np.random.Generator,
     margin_reachable: bool = True,
+    zero_loss: float = math.inf,
 ) -> StabilityAnalysis:
     """Crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
     losses[m] is the per-beta list of draw losses of width m (one loss at beta = 0, then R each).
     margin_reachable is False for stable parameterizations (lam = f(w) > 0 for every w): no
     perturbation of w reaches the margin, so the verdict rests on the trend alone.
+    zero_loss is the test loss of the zero predictor: blow-up points stand in for crossings
+    only when every student fits the target (E_m(0) <= converged_ratio * zero_loss).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -214,9 +218,20 @@ def analyse(
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
     interval = crossing_interval if evidence == "crossings" else blowup_interval
     verdict, reason = decide(evidence, interval, margin_slope, config, margin_reachable)
-    if evidence == "blow-ups":
+    worst = float(errors.max() / zero_loss)
+    if evidence == "blow-ups" and worst > config.converged_ratio:
+        verdict, reason = (
+            "undetermined",
+            (
+                f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs while the "
+                f"students do not fit the target (E_m(0) up to {worst:.3g} x the zero predictor's "
+                f"loss, above {config.converged_ratio:g}): train longer or on more data"
+            ),
+        )
+    elif evidence == "blow-ups":
         reason = (
-            f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs, so the "
+            f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs and every "
+            f"student fits the target ({worst:.3g} x the zero predictor's loss), so the "
             f"blow-up points carry the trend; {reason}"
         )
     return StabilityAnalysis(

@@ -22,7 +22,7 @@ rule stability:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=500,
         runtime=10,
     params:
         widths=lambda w: widths(w.experiment),
@@ -57,7 +57,7 @@ rule filter_teachers:
         ENV
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=500,
         runtime=5,
     params:
         teachers=lambda w: teachers(w.experiment),

@@ -15,7 +15,7 @@ rule perturb:
         ENV
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=60,
     params:
         perturbation=lambda w: perturbation_params(w.experiment),

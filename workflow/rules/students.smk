@@ -14,7 +14,7 @@ rule train_student:
         ENV
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=60,
     params:
         student=lambda w: student_params(w.experiment, w.width),

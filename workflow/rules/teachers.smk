@@ -14,7 +14,7 @@ rule teacher:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
         runtime=15,
     params:
         teacher=lambda w: teacher_params(w.experiment, w.teacher)["teacher"],

@@ -20,7 +20,7 @@ config = stability.StabilityConfig(**params.stability)
 rng = seeding.numpy_generator(params.seed, "stability", *params.key)
 parameterization = metrics["spec"]["parameterization"]
 reachable = not models.PARAMETERIZATIONS[parameterization].stable
-analysis = stability.analyse(betas, losses, margins, config, rng, reachable)
+analysis = stability.analyse(betas, losses, margins, config, rng, reachable, metrics["zero_loss"])
 io.write_json(
     snakemake.output[0],
     {**analysis.to_dict(), "betas": betas.tolist(), "students": students},

@@ -3,6 +3,8 @@
 import json
 from dataclasses import asdict
 
+import torch
+
 from curse_of_memory import io, jobs, models, seeding, training
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
@@ -23,10 +25,12 @@ losses = {
     split: training.evaluate(model, data[f"{split}/x"], data[f"{split}/y"], weights)
     for split in ("train", "valid", "test")
 }
+zero_loss = float(training.weighted_mse(torch.zeros_like(data["test/y"]), data["test/y"], weights))
 eigenvalues = model.eigenvalues()
 metrics = {
     "spec": asdict(spec),
     "losses": losses,
+    "zero_loss": zero_loss,
     "stability_margin": model.stability_margin(),
     "dead_modes": model.dead_modes(),
     "eigenvalues": eigenvalues.tolist(),
