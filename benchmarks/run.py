@@ -62,12 +62,14 @@ def pair(width: int, structure: str, activation: str, dtype=torch.float64):
 
 
 def relative(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
+    """max |a - b| / max |b| over the finite entries; inf if a and b diverge in different places."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    finite = np.isfinite(a) & np.isfinite(b)
-    if not np.array_equal(np.isfinite(a), np.isfinite(b)):
+    finite = np.isfinite(b)
+    if not np.array_equal(np.isfinite(a), finite):
         return float("inf")
-    scale = np.maximum(np.abs(b[finite]), 1e-300)
-    return float(np.max(np.abs(a[finite] - b[finite]) / scale)) if finite.any() else 0.0
+    if not finite.any():
+        return 0.0
+    return float(np.max(np.abs(a[finite] - b[finite])) / max(np.max(np.abs(b[finite])), 1e-300))
 
 
 def training_case(width, structure, activation, batch, repeats, dtype=torch.float64):

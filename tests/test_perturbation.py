@@ -4,14 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from curse_of_memory.curves import losses_from_table, losses_table, perturbation_curve
 from curse_of_memory.models import StudentRNN, StudentSpec, run_student
 from curse_of_memory.perturbation import (
     PerturbationConfig,
     beta_grid,
     draw_directions,
-    losses_from_table,
-    losses_table,
-    perturbation_curve,
     perturbation_losses,
     perturbed,
 )
@@ -71,6 +69,34 @@ def test_exact_quadratic_form_equals_direct_evaluation(structure, generator):
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-8)
     assert max(np.max(v) for v in b) > 1e6  # the comparison includes exploding draws
+
+
+def test_float32_ensemble_agrees_with_float64_and_linear_stays_exact(generator):
+    spec = StudentSpec(width=6, activation="tanh")
+    model = StudentRNN(spec, generator)
+    x = torch.randn(32, 40, 1, generator=generator, dtype=torch.float64)
+    y = LinearFunctional((1 + np.arange(40.0)) ** -1.1)(x)
+    directions = draw_directions(model.raw(), 5, generator)
+    betas = tuple(beta_grid(1e-2, 2.0, 6))
+    runs = {
+        dtype: perturbation_losses(
+            spec, model.raw(), x, y, time_weights(40, 2), PerturbationConfig(betas, 5, dtype=dtype),
+            directions,
+        )
+        for dtype in ("float64", "float32")
+    }
+    for single, double in zip(runs["float32"], runs["float64"]):
+        np.testing.assert_allclose(single, double, rtol=1e-4)
+    spec, model, x, y, w = setup_linear("full", generator)
+    directions = draw_directions(model.raw(), 4, generator)
+    exact = {
+        dtype: perturbation_losses(
+            spec, model.raw(), x, y, w, PerturbationConfig(betas, 4, dtype=dtype), directions
+        )
+        for dtype in ("float64", "float32")
+    }
+    for single, double in zip(exact["float32"], exact["float64"]):
+        np.testing.assert_array_equal(single, double)
 
 
 def test_beta_zero_is_one_evaluation_of_the_trained_model(generator):

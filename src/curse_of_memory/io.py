@@ -12,10 +12,12 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+
+if TYPE_CHECKING:
+    import torch
 
 
 class CorruptResultError(RuntimeError):
@@ -45,6 +47,8 @@ def save_tensors(
     path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping | None = None
 ) -> None:
     """Write tensors (and string metadata) as safetensors, atomically."""
+    from safetensors.torch import save_file  # torch loads only in stages that handle tensors
+
     contiguous = {name: value.detach().contiguous() for name, value in tensors.items()}
     meta = {key: str(value) for key, value in (metadata or {}).items()}
     atomic_write(path, lambda tmp: save_file(contiguous, str(tmp), metadata=meta))
@@ -52,6 +56,9 @@ def save_tensors(
 
 def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a safetensors file; a missing, truncated or foreign file raises CorruptResultError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:

@@ -6,21 +6,35 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype of a config precision: "float64" or "float32"."""
+    import torch
+
+    return {"float64": torch.float64, "float32": torch.float32}[name]
 
 
 def start_job(log_path: str | os.PathLike, threads: int) -> Callable[[str], None]:
     """Send stdout/stderr to ``log_path`` (line-buffered), use ``threads`` threads.
+
+    Torch is told directly if the job loaded it; the thread variables cover what loads later.
 
     Returns log(message), which prints the message with the elapsed seconds, so that
     ``tail -f`` on a running job's log shows where it is.
     """
     stream = open(log_path, "w", buffering=1)  # noqa: SIM115 (lives as long as the job)
     sys.stdout = sys.stderr = stream
-    torch.set_num_threads(max(1, int(threads)))
+    threads = max(1, int(threads))
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
     start = time.perf_counter()
 
     def log(message: str) -> None:

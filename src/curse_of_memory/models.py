@@ -190,9 +190,9 @@ def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.T
         return states @ weights.c.t() + weights.c0
     lead = weights.U.shape[:-2]
     flat = Weights(*(w.reshape(-1, *w.shape[len(lead) :]) for w in vars(weights).values()))
-    z = torch.einsum("btd,emd->tebm", x, flat.U) + flat.b.unsqueeze(-2)
-    states = evaluation_loop(z, flat.recurrence, spec.dt, spec.activation)
-    y = torch.einsum("tebm,eom->ebto", states, flat.c) + flat.c0.unsqueeze(-2).unsqueeze(-2)
+    y = evaluation_loop(
+        x, (flat.U, flat.b), flat.recurrence, (flat.c, flat.c0), spec.dt, spec.activation
+    )
     return y.reshape(*lead, *y.shape[1:])
 
 

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .models import StudentSpec, effective_weights, impulse_response, run_student
@@ -120,12 +119,15 @@ class PerturbationConfig:
     draws: int = 30
     divergence_ratio: float = 1e4
     method: str = "auto"  # "auto": exact quadratic form for linear students, else the ensemble loop
-    chunk_elements: int = 2_000_000
+    chunk_elements: int = 8_000_000  # outputs held at once: models x samples x T x outputs
     samples: int = 1024  # test samples evaluated (the first ones of the test split)
+    dtype: str = "float64"  # precision of the ensemble loop; the exact form is always float64
 
     def __post_init__(self) -> None:
         if self.method not in ("auto", "exact", "ensemble"):
             raise ValueError(f"perturbation.method: unknown {self.method!r}")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"perturbation.dtype: unknown {self.dtype!r}")
 
 
 def ensemble_losses(
@@ -138,8 +140,7 @@ def ensemble_losses(
 ) -> torch.Tensor:
     """Weighted MSE of each model of an ensemble (raw tensors with a leading model dim)."""
     models = next(iter(raw.values())).shape[0]
-    per_sample = x.shape[1] * max(spec.width, x.shape[1] if spec.linear else 1)
-    samples = max(1, min(x.shape[0], chunk_elements // (per_sample * models)))
+    samples = max(1, min(x.shape[0], chunk_elements // (x.shape[1] * spec.output_dim * models)))
     total = torch.zeros(models, dtype=x.dtype)
     with torch.no_grad():
         weights_e = effective_weights(spec, raw, constrained=False)
@@ -160,14 +161,19 @@ def perturbation_losses(
 ) -> list[np.ndarray]:
     """Test losses per beta: a list with one array of R losses per beta (one loss at beta = 0).
 
-    ``directions`` are the R unit-sup-norm draws of :func:`draw_directions`.
+    ``directions`` are the R unit-sup-norm draws of :func:`draw_directions`. The ensemble loop
+    runs in ``config.dtype`` (float32 halves its cost for nonlinear students); the exact quadratic
+    form of linear students runs in float64, where unstable draws reach 1e200 without overflow.
     """
-    raw = {name: value.detach() for name, value in raw.items()}
-    zero_loss = float(weighted_mse(torch.zeros_like(y), y, weights))
-    limit = config.divergence_ratio * zero_loss
     exact = config.method == "exact" or (config.method == "auto" and spec.linear)
     if exact and not spec.linear:
         raise ValueError("perturbation.method 'exact' needs a linear student")
+    dtype = torch.float64 if exact else getattr(torch, config.dtype)
+    raw = {name: value.detach().to(dtype) for name, value in raw.items()}
+    directions = {name: value.to(dtype) for name, value in directions.items()}
+    x, y, weights = x.to(dtype), y.to(dtype), weights.to(dtype)
+    zero_loss = float(weighted_mse(torch.zeros_like(y), y, weights))
+    limit = config.divergence_ratio * zero_loss
     with torch.no_grad():
         if exact:
             reference = effective_weights(spec, raw, constrained=False)
@@ -190,25 +196,3 @@ def perturbation_losses(
             values[~np.isfinite(values) | (values > limit)] = math.inf
             results.append(values)
     return results
-
-
-def perturbation_curve(losses: list[np.ndarray]) -> np.ndarray:
-    """E(beta_i) = max_{j <= i} max_r loss(beta_j, r): non-decreasing, +inf kept."""
-    return np.maximum.accumulate(np.array([np.max(values) for values in losses]))
-
-
-def losses_table(betas: tuple[float, ...], losses: list[np.ndarray]) -> pd.DataFrame:
-    """Tidy table of draw losses: beta_index, beta, draw, loss (+inf for diverged draws)."""
-    rows = [
-        {"beta_index": i, "beta": beta, "draw": r, "loss": loss}
-        for i, (beta, values) in enumerate(zip(betas, losses))
-        for r, loss in enumerate(values)
-    ]
-    return pd.DataFrame(rows)
-
-
-def losses_from_table(frame: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Inverse of :func:`losses_table`: the beta grid and the per-beta arrays of draw losses."""
-    groups = frame.sort_values(["beta_index", "draw"]).groupby("beta_index", sort=True)
-    betas = np.array([group["beta"].iloc[0] for _, group in groups], dtype=float)
-    return betas, [group["loss"].to_numpy(dtype=float) for _, group in groups]

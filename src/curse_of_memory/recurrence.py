@@ -6,8 +6,8 @@ Three implementations of the same map from drives z (batch, T, m) to states h_1.
   model dimension, so that many perturbed copies of one model run as batched matrix products;
 - :class:`FusedRecurrence`: one autograd Function with a hand-written backward pass through
   time (no per-step autograd graph), for training nonlinear students;
-- :func:`evaluation_loop`: no autograd, time-major drives (T, models, batch, m), three fused
-  operations per step; for evaluation and for perturbed ensembles.
+- :func:`evaluation_loop`: no autograd, streamed over time from inputs to outputs for a stack of
+  models (states are not stored); for evaluation and for perturbed ensembles.
 
 ``recurrence`` is either a vector lam (diagonal A = diag(lam)) or a matrix A.
 """
@@ -73,28 +73,52 @@ IN_PLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+STEP_ELEMENTS = 2**17  # models x samples x m of one step of evaluation_loop (about 1 MB in float64)
+
+
 @torch.no_grad()
 def evaluation_loop(
-    z: torch.Tensor, recurrence: torch.Tensor, dt: float, activation: str
+    x: torch.Tensor,
+    drive: tuple[torch.Tensor, torch.Tensor],
+    recurrence: torch.Tensor,
+    readout: tuple[torch.Tensor, torch.Tensor],
+    dt: float,
+    activation: str,
 ) -> torch.Tensor:
-    """States (T, E, batch, m) for time-major drives z (T, E, batch, m).
+    """Outputs y (E, batch, T, o) of E models on inputs x (batch, T, d), without autograd.
 
-    recurrence: lam (E, m) for diagonal A or A (E, m, m). Each step is one fused
-    feedback-and-subtract (addcmul / baddbmm), one in-place activation and one add.
+    drive = (U (E, m, d), b (E, m)), recurrence = lam (E, m) or A (E, m, m),
+    readout = (c (E, o, m), c0 (E, o)). Streams over time, keeping only h and the outputs:
+
+        pre = b + x_k U^T - h A^T,   h <- h + dt sigma(pre),   y_k = c0 + h c^T,
+
+    for chunks of STEP_ELEMENTS / (E m) samples, so that one step's working set stays in cache
+    (3x faster than storing every state for m = 64).
     """
     sigma = IN_PLACE[activation]
-    states = torch.empty_like(z)
-    h = torch.zeros_like(z[0])
+    U, b = drive
+    c, c0 = readout
+    models, width = b.shape
     diagonal = recurrence.dim() == 2
-    lam = recurrence.unsqueeze(-2) if diagonal else None
-    transposed = None if diagonal else recurrence.transpose(-1, -2)
-    for k in range(z.shape[0]):
-        if diagonal:
-            pre = torch.addcmul(z[k], h, lam, value=-1.0)
-        else:
-            pre = torch.baddbmm(z[k], h, transposed, alpha=-1.0)
-        h = torch.add(h, sigma(pre), alpha=dt, out=states[k])
-    return states
+    feedback = recurrence.unsqueeze(-2) if diagonal else recurrence.transpose(-1, -2).contiguous()
+    inputs, bias = U.transpose(-1, -2).contiguous(), b.unsqueeze(-2)
+    output, offset = c.transpose(-1, -2).contiguous(), c0.unsqueeze(-2)
+    time_major = x.transpose(0, 1).contiguous()
+    length, batch, dim = time_major.shape
+    y = torch.empty(length, models, batch, c.shape[-2], dtype=x.dtype)
+    chunk = max(1, STEP_ELEMENTS // (models * width))
+    for start in range(0, batch, chunk):
+        xs = time_major[:, start : start + chunk]
+        h = x.new_zeros(models, xs.shape[1], width)
+        for k in range(length):
+            pre = torch.baddbmm(bias, xs[k].expand(models, -1, dim), inputs)
+            if diagonal:
+                pre.addcmul_(h, feedback, value=-1.0)
+            else:
+                pre.baddbmm_(h, feedback, alpha=-1.0)
+            h.add_(sigma(pre), alpha=dt)
+            torch.baddbmm(offset, h, output, out=y[k, :, start : start + chunk])
+    return y.permute(1, 2, 0, 3)
 
 
 class FusedRecurrence(torch.autograd.Function):

@@ -7,9 +7,12 @@ gives the same numbers alone, in parallel, locally or on a cluster.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 def derive_seed(*keys: object) -> int:
@@ -21,6 +24,8 @@ def derive_seed(*keys: object) -> int:
 
 def torch_generator(*keys: object) -> torch.Generator:
     """A CPU torch.Generator seeded with derive_seed(*keys)."""
+    import torch  # analysis stages seed numpy only and never load torch
+
     generator = torch.Generator()
     generator.manual_seed(derive_seed(*keys))
     return generator

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .perturbation import perturbation_curve
+from .curves import perturbation_curve
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from snakemake.exceptions import WorkflowError
 
 from curse_of_memory import config as settings_lib
+from curse_of_memory.models import PARAMETERIZATIONS
 
 try:
     SETTINGS = settings_lib.apply_scale(config)
@@ -28,6 +29,11 @@ def settings(experiment):
 
 def widths(experiment):
     return settings(experiment)["student"]["widths"]
+
+
+def margin_reachable(experiment):
+    """Can training drive the stability margin to 0? Not when the parameterization keeps lam > 0."""
+    return not PARAMETERIZATIONS[settings(experiment)["student"]["parameterization"]].stable
 
 
 def figures_of_kind(kind):

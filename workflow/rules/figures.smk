@@ -8,7 +8,7 @@ rule figure_perturbation:
             teacher=figure_teacher(w),
             width=widths(figure_experiment(w)),
         ),
-        code=package_code("plotting", "claims", "stability", "perturbation"),
+        code=package_code("plotting", "claims", "stability", "curves"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -81,7 +81,7 @@ rule figure_filter:
             teacher=teachers(figure_experiment(w)),
             width=widths(figure_experiment(w)),
         ),
-        code=package_code("plotting", "claims", "perturbation"),
+        code=package_code("plotting", "claims", "curves"),
     output:
         png=report(
             "results/figures/{figure}.png",

@@ -11,7 +11,7 @@ rule stability:
             width=widths(w.experiment),
             allow_missing=True,
         ),
-        code=package_code("stability", "perturbation", "seeding"),
+        code=package_code("stability", "curves", "seeding"),
     output:
         "results/stability/{experiment}/{teacher}.json",
     log:
@@ -27,6 +27,7 @@ rule stability:
     params:
         widths=lambda w: widths(w.experiment),
         stability=lambda w: settings(w.experiment)["stability"],
+        margin_reachable=lambda w: margin_reachable(w.experiment),
         seed=SETTINGS["seed"],
         key=job_key,
     script:

@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import claims, io, jobs, perturbation, plotting
+from curse_of_memory import claims, curves, io, jobs, plotting
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -12,10 +12,10 @@ table = io.read_csv(snakemake.input.filter, ("teacher", "status", "memory_decay"
 analyses = dict(zip(params.teachers, map(io.read_json, snakemake.input.stability)))
 infos = dict(zip(params.teachers, map(io.read_json, snakemake.input.info)))
 tables = iter(snakemake.input.perturbation)
-curves = {
+teacher_curves = {
     teacher: {
-        m: perturbation.perturbation_curve(
-            perturbation.losses_from_table(io.read_csv(next(tables)))[1]
+        m: curves.perturbation_curve(
+            curves.losses_from_table(io.read_csv(next(tables)))[1]
         )
         for m in params.widths
     }
@@ -30,7 +30,7 @@ fig, axes = plt.subplots(1, 3, figsize=(14, 4.0))
 plotting.perturbation_panel(
     axes[0],
     betas,
-    curves[shown],
+    teacher_curves[shown],
     np.array(analysis["crossings"]),
     analysis["beta0"] if analysis["verdict"] == "stable" else None,
 )
@@ -70,7 +70,7 @@ plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
 rows = (
     [
         {"panel": "perturbation", "teacher": shown, "width": m, "x": b, "y": e}
-        for m, curve in curves[shown].items()
+        for m, curve in teacher_curves[shown].items()
         for b, e in zip(betas, curve)
     ]
     + [

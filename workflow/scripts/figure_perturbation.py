@@ -4,15 +4,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import claims, io, jobs, perturbation, plotting, stability
+from curse_of_memory import claims, curves, io, jobs, plotting, stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 analysis = io.read_json(snakemake.input.stability)
-curves = {}
+curve_of = {}
 for width, table in zip(analysis["widths"], snakemake.input.perturbation):
-    betas, losses = perturbation.losses_from_table(io.read_csv(table))
-    curves[width] = perturbation.perturbation_curve(losses)
+    betas, losses = curves.losses_from_table(io.read_csv(table))
+    curve_of[width] = curves.perturbation_curve(losses)
 
 stable = analysis["verdict"] == "stable"
 notes = {
@@ -24,7 +24,7 @@ fig, ax = plt.subplots(figsize=(5.2, 4.0))
 plotting.perturbation_panel(
     ax,
     betas,
-    curves,
+    curve_of,
     np.array(analysis["crossings"]),
     analysis["beta0"] if stable else None,
     notes,
@@ -41,7 +41,7 @@ table = pd.DataFrame(
             "E": value,
             "diverged": not np.isfinite(value),
         }
-        for m, curve in curves.items()
+        for m, curve in curve_of.items()
         for beta, value in zip(betas, curve)
     ]
 )

@@ -1,10 +1,10 @@
 """Perturbation stage: test losses of R perturbed copies of one student at every beta."""
 
-from curse_of_memory import io, jobs, models, perturbation, seeding, training
+from curse_of_memory import curves, io, jobs, models, perturbation, seeding, training
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-dtype = jobs.DTYPES[params.dtype]
+dtype = jobs.torch_dtype(params.dtype)
 metrics = io.read_json(snakemake.input.metrics)
 spec_options = dict(metrics["spec"], eigen_init=tuple(metrics["spec"]["eigen_init"]))
 spec = models.StudentSpec(**spec_options)
@@ -17,6 +17,6 @@ generator = seeding.torch_generator(params.seed, "perturbation", *params.key)
 log(f"perturbing {spec} ({params.key}): {len(config.betas)} betas x {config.draws} draws")
 directions = perturbation.draw_directions(raw, config.draws, generator)
 losses = perturbation.perturbation_losses(spec, raw, x, y, weights, config, directions)
-io.write_csv(snakemake.output[0], perturbation.losses_table(config.betas, losses))
-curve = perturbation.perturbation_curve(losses)
+io.write_csv(snakemake.output[0], curves.losses_table(config.betas, losses))
+curve = curves.perturbation_curve(losses)
 log(f"E(0) = {curve[0]:.3e}, E(beta_max) = {curve[-1]:.3e}")

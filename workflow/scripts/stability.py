@@ -1,6 +1,6 @@
 """Filtering stage: crossings, margins and the verdict for one teacher's students."""
 
-from curse_of_memory import io, jobs, models, perturbation, seeding, stability
+from curse_of_memory import curves, io, jobs, seeding, stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -8,7 +8,7 @@ losses, margins, students = {}, {}, {}
 for width, table, metrics_path in zip(
     params.widths, snakemake.input.perturbation, snakemake.input.metrics
 ):
-    betas, losses[width] = perturbation.losses_from_table(
+    betas, losses[width] = curves.losses_from_table(
         io.read_csv(table, ("beta_index", "beta", "draw", "loss"))
     )
     metrics = io.read_json(metrics_path)
@@ -18,9 +18,9 @@ for width, table, metrics_path in zip(
     }
 config = stability.StabilityConfig(**params.stability)
 rng = seeding.numpy_generator(params.seed, "stability", *params.key)
-parameterization = metrics["spec"]["parameterization"]
-reachable = not models.PARAMETERIZATIONS[parameterization].stable
-analysis = stability.analyse(betas, losses, margins, config, rng, reachable, metrics["zero_loss"])
+analysis = stability.analyse(
+    betas, losses, margins, config, rng, params.margin_reachable, metrics["zero_loss"]
+)
 io.write_json(
     snakemake.output[0],
     {**analysis.to_dict(), "betas": betas.tolist(), "students": students},

@@ -5,7 +5,7 @@ from curse_of_memory import io, jobs, memory, seeding, targets, teachers
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 inputs = targets.InputSpec(**params.inputs)
-dtype = jobs.DTYPES[params.dtype]
+dtype = jobs.torch_dtype(params.dtype)
 generator = seeding.torch_generator(params.seed, "teacher", *params.key)
 teacher = teachers.build_teacher(params.teacher, inputs, generator, dtype)
 log(f"teacher {params.key}: {params.teacher}")

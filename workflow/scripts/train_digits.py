@@ -6,7 +6,7 @@ log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params.digits
 seed, parameterization = snakemake.params.seed, snakemake.wildcards.parameterization
 repeat = int(snakemake.wildcards.repeat)
-dtype = jobs.DTYPES[params["dtype"]]
+dtype = jobs.torch_dtype(params["dtype"])
 
 x, labels = sequential_digits.load_sequences(dtype)
 parts = sequential_digits.split_indices(

@@ -11,13 +11,13 @@ log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 spec = models.StudentSpec(**params.student)
 config = training.TrainConfig(**params.training)
-dtype = jobs.DTYPES[config.dtype]
+dtype = jobs.torch_dtype(config.dtype)
 data = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.data).items()}
 generator = seeding.torch_generator(params.seed, "student", *params.key)
 model = models.StudentRNN(spec, generator, dtype)
 log(f"training {spec} on {params.key} for at most {config.max_epochs} epochs")
 result = training.train(model, data, config, generator, log)
-evaluation = jobs.DTYPES[params.dtype]
+evaluation = jobs.torch_dtype(params.dtype)
 model = model.to(evaluation)
 data = {name: value.to(evaluation) for name, value in data.items()}
 weights = training.loss_weights(config, data["test/x"].shape[1], evaluation)
