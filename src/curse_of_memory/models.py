@@ -149,10 +149,13 @@ def state_powers(spec: StudentSpec, weights: Weights, length: int) -> torch.Tens
     m, columns = weights.recurrence.shape[-1], V0.shape[-1]
     M = torch.eye(m, dtype=weights.recurrence.dtype) - spec.dt * weights.recurrence
     blocks = V0  # (..., m, n * (d + 1)): the powers found so far, side by side
-    while blocks.shape[-1] < length * columns:
-        blocks = torch.cat([blocks, M @ blocks], dim=-1)
+    while True:
+        missing = length * columns - blocks.shape[-1]
+        blocks = torch.cat([blocks, M @ blocks[..., :missing]], dim=-1)
+        if blocks.shape[-1] == length * columns:
+            break
         M = M @ M
-    blocks = blocks[..., : length * columns].unflatten(-1, (length, columns))
+    blocks = blocks.unflatten(-1, (length, columns))
     return blocks.movedim(-2, -3)
 
 

@@ -67,35 +67,36 @@ class QuadraticLoss:
     """
 
     def __init__(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        reference: torch.Tensor,
-        weights: torch.Tensor,
-        chunk: int = 512,
+        self, x: torch.Tensor, y: torch.Tensor, reference: torch.Tensor, weights: torch.Tensor
     ):
         count, length, dim = x.shape
-        self.shape = (count, length, y.shape[2])
+        outputs = y.shape[2]
+        self.shape = (count, length, outputs)
         omega = weights.pow(2)
         residual = y - reference
         self.base = float((omega.unsqueeze(-1) * residual.pow(2)).sum())
         self.residual_sum = omega.unsqueeze(-1) * residual.sum(0)
         self.offset_weight = count * omega
-        lag = length + torch.arange(length).unsqueeze(1) - torch.arange(length).unsqueeze(0)
-        self.gram = x.new_zeros(length * dim, length * dim)
-        self.cross = x.new_zeros(length, y.shape[2], dim)
-        self.lag_sum = x.new_zeros(length, length, dim)
-        root = omega.sqrt().reshape(1, length, 1, 1)
-        for start in range(0, count, chunk):
-            xs = x[start : start + chunk]
-            padded = torch.cat([torch.zeros_like(xs), xs], dim=1)
-            xlag = padded[:, lag, :]  # (n, k, s, i) = x_{k-s}
-            flat = (xlag * root).reshape(-1, length * dim)
-            self.gram += flat.t() @ flat
-            self.cross += torch.einsum(
-                "nkj,nksi,k->sji", residual[start : start + chunk], xlag, omega
-            )
-            self.lag_sum += torch.einsum("nksi,k->ksi", xlag, omega)
+        # Sample moments, zero-padded in front so that index length + j reads time j (j < 0: 0):
+        # P[j, i, j', i'] = sum_n x_nji x_nj'i',  Q[j, k, o, i] = sum_n r0_nko x_nji.
+        flat_x = x.reshape(count, length * dim)
+        padded_P = x.new_zeros(2 * length, dim, 2 * length, dim)
+        padded_P[length:, :, length:] = (flat_x.t() @ flat_x).reshape(length, dim, length, dim)
+        Q = (flat_x.t() @ residual.reshape(count, -1)).reshape(length, dim, length, outputs)
+        padded_Q = torch.cat([Q.new_zeros(length, length, outputs, dim), Q.permute(0, 2, 3, 1)])
+        padded_sum = torch.cat([x.new_zeros(length, dim), x.sum(0)])
+        steps = torch.arange(length)
+        lag = length + steps.unsqueeze(1) - steps.unsqueeze(0)  # (k, s) -> length + k - s
+        # G[s, i, s', i'] = sum_k omega_k P[k-s, i, k-s', i']: the window of padded P that ends
+        # at k, read backwards, summed over k.
+        window = x.new_zeros(length, dim, length, dim)
+        for k in range(length):
+            rows = slice(k + 1, k + 1 + length)
+            window += omega[k] * padded_P[rows, :, rows]
+        self.gram = window.flip(0, 2).reshape(length * dim, length * dim)
+        # C[s, o, i] = sum_k omega_k Q[k, o, k-s, i],  X[k, s, i] = omega_k sum_n x_{n,k-s,i}
+        self.cross = torch.einsum("k,ksoi->soi", omega, padded_Q[lag, steps.unsqueeze(1)])
+        self.lag_sum = omega.reshape(length, 1, 1) * padded_sum[lag]
 
     def __call__(self, d_kernel: torch.Tensor, d_offset: torch.Tensor) -> torch.Tensor:
         """Losses of models off the reference by d_kernel (E, T, o, d) and d_offset (E, T, o)."""
