@@ -31,6 +31,7 @@ wildcard_constraints:
     experiment="[A-Za-z0-9_.-]+",
     teacher="t[0-9]+",
     width="[0-9]+",
+    epoch="[0-9]+",
 
 
 include: "workflow/rules/common.smk"

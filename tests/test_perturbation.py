@@ -77,11 +77,10 @@ def test_float32_ensemble_agrees_with_float64_and_linear_stays_exact(generator):
     x = torch.randn(32, 40, 1, generator=generator, dtype=torch.float64)
     y = LinearFunctional((1 + np.arange(40.0)) ** -1.1)(x)
     directions = draw_directions(model.raw(), 5, generator)
-    betas = tuple(beta_grid(1e-2, 2.0, 6))
+    betas, w = tuple(beta_grid(1e-2, 2.0, 6)), time_weights(40, 2)
     runs = {
         dtype: perturbation_losses(
-            spec, model.raw(), x, y, time_weights(40, 2), PerturbationConfig(betas, 5, dtype=dtype),
-            directions,
+            spec, model.raw(), x, y, w, PerturbationConfig(betas, 5, dtype=dtype), directions
         )
         for dtype in ("float64", "float32")
     }

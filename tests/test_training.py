@@ -7,7 +7,15 @@ import torch
 from curse_of_memory.models import StudentRNN, StudentSpec
 from curse_of_memory.seeding import torch_generator
 from curse_of_memory.targets import InputSpec, LinearFunctional, make_splits
-from curse_of_memory.training import TrainConfig, evaluate, time_weights, train, weighted_mse
+from curse_of_memory.training import (
+    TrainConfig,
+    Trainer,
+    evaluate,
+    segment_ends,
+    time_weights,
+    train,
+    weighted_mse,
+)
 
 
 def test_time_weights_sum_to_length_and_grow_quadratically():
@@ -75,3 +83,28 @@ def test_divergence_is_recorded_with_its_step():
     assert result.diverged_step == 1
     assert any("not finite" in message for message in messages)
     assert math.isinf(result.best_valid)
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh"])
+def test_training_split_into_jobs_equals_one_run(activation, tmp_path):
+    data = small_problem((1.0 + np.arange(20.0)) ** -1.5)
+    spec = StudentSpec(width=3, structure="full", activation=activation)
+    config = TrainConfig(max_epochs=7, batch_size=64, lr=0.3, plateau_patience=0, epochs_per_job=3)
+    quiet = lambda _: None  # noqa: E731
+    whole = StudentRNN(spec, torch_generator(0, "init"))
+    expected = train(whole, data, config, torch_generator(0, "train"), log=quiet)
+    checkpoint = None
+    for end in segment_ends(config):  # each job: a fresh process would rebuild exactly this
+        model = StudentRNN(spec, torch_generator(0, "init"))
+        trainer = Trainer(model, data, config, torch_generator(0, "train"))
+        if checkpoint:
+            trainer.load(checkpoint)
+        trainer.run(end, quiet)
+        checkpoint = tmp_path / f"upto{end}.safetensors"
+        trainer.save(checkpoint)
+    result = trainer.finish()
+    assert segment_ends(config) == [3, 6, 7]
+    assert result.history == expected.history and result.steps == expected.steps
+    assert any(row["lr"] < config.lr for row in result.history)  # the scheduler state carried over
+    for name, value in whole.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value), name

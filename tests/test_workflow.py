@@ -329,6 +329,26 @@ def test_a_killed_training_job_is_redone_and_gives_the_uninterrupted_numbers(tmp
     assert csv_bytes(killed) == csv_bytes(whole)
 
 
+def test_training_split_into_jobs_gives_the_numbers_of_one_job(workdir, tmp_path):
+    """training.epochs_per_job chains checkpointed jobs; the students come out bit for bit."""
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["experiments"]["tiny_user"]["training"] = {"epochs_per_job": 6}
+    copy_workflow(tmp_path, config)
+    students = [f"results/students/tiny_user/t0/m{m}" for m in (2, 3, 5)]
+    tables = [f"results/perturbation/tiny_user/t0/m{m}.csv" for m in (2, 3, 5)]
+    result = snakemake(tmp_path, *tables)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for student, table in zip(students, tables):
+        checkpoints = sorted(p.name for p in (tmp_path / student).glob("upto*"))
+        assert checkpoints == ["upto12.safetensors", "upto6.safetensors"]
+        log = tmp_path / f"{student.replace('students', 'logs/train_student')}.log"
+        assert "resumed from" in log.read_text()
+        for name in ("metrics.json", "model.safetensors"):
+            split, whole = tmp_path / student / name, workdir / student / name
+            assert split.read_bytes() == whole.read_bytes(), name
+        assert (tmp_path / table).read_bytes() == (workdir / table).read_bytes()
+
+
 def test_a_truncated_checkpoint_is_reported_with_its_path_and_the_fix(workdir):
     model = workdir / "results/students/tiny_geometric/t0/m2/model.safetensors"
     original = model.read_bytes()

@@ -11,7 +11,6 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -61,6 +60,17 @@ def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
     try:
         return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CorruptResultError(path, f"not a valid safetensors file: {error}") from None
+
+
+def load_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata of a safetensors file (CorruptResultError if it cannot be read)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
         raise CorruptResultError(path, f"not a valid safetensors file: {error}") from None
 

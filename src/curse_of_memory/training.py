@@ -11,13 +11,16 @@ or the plain MSE (all w_k = 1).
 from __future__ import annotations
 
 import copy
+import json
 import math
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 
+from . import io
 from .models import StudentRNN
 
 Log = Callable[[str], None]
@@ -39,12 +42,15 @@ class TrainConfig:
     max_epochs: int = 100
     log_every: int = 10
     dtype: str = "float64"  # precision of training; evaluation stays in the workflow's dtype
+    epochs_per_job: int = 0  # > 0: the workflow trains in jobs of this many epochs (checkpoints)
 
     def __post_init__(self) -> None:
         if self.loss not in ("weighted", "plain"):
             raise ValueError(f"training.loss: expected 'weighted' or 'plain', got {self.loss!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"training.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
+        if self.epochs_per_job < 0:
+            raise ValueError(f"training.epochs_per_job: expected >= 0, got {self.epochs_per_job}")
 
 
 def time_weights(length: int, power: float, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -93,6 +99,134 @@ class TrainResult:
     diverged_step: int | None = None
 
 
+class Trainer:
+    """The training loop, resumable: run() up to an epoch, save() and load() between jobs.
+
+    A checkpoint holds everything later epochs depend on (weights, AdamW moments, the plateau
+    scheduler, the shuffling generator, the best weights and the history), so training split into
+    several jobs gives bit for bit the weights of one uninterrupted run.
+
+    A non-finite training or validation loss stops training, records the step as
+    ``diverged_step``; the best weights seen so far are kept.
+    """
+
+    def __init__(
+        self,
+        model: StudentRNN,
+        data: dict[str, torch.Tensor],
+        config: TrainConfig,
+        generator: torch.Generator,
+    ):
+        self.model, self.data, self.config, self.generator = model, data, config, generator
+        x = data["train/x"]
+        self.weights = loss_weights(config, x.shape[1], x.dtype)
+        self.optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer,
+            mode="min",
+            factor=config.plateau_factor,
+            patience=config.plateau_patience,
+        )
+        self.result = TrainResult()
+        self.best_state = copy.deepcopy(model.state_dict())
+
+    def run(self, until_epoch: int, log: Log = print) -> None:
+        """Train epochs result.epochs + 1 .. min(until_epoch, max_epochs), unless stopped."""
+        config, result, model = self.config, self.result, self.model
+        x, y = self.data["train/x"], self.data["train/y"]
+        start = time.perf_counter()
+        if result.stop_reason != "max_epochs":  # stopped in an earlier job: nothing left to do
+            return
+        for epoch in range(result.epochs + 1, min(until_epoch, config.max_epochs) + 1):
+            order = torch.randperm(x.shape[0], generator=self.generator)
+            epoch_loss = 0.0
+            for batch in order.split(config.batch_size):
+                loss = weighted_mse(model(x[batch]), y[batch], self.weights)
+                result.steps += 1
+                if not torch.isfinite(loss):
+                    result.stop_reason, result.diverged_step = "diverged", result.steps
+                    log(f"epoch {epoch} step {result.steps}: training loss is not finite; stopped")
+                    return
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                self.optimizer.step()
+                epoch_loss += float(loss.detach()) * len(batch)
+            valid = evaluate(model, self.data["valid/x"], self.data["valid/y"], self.weights)
+            if not math.isfinite(valid):
+                result.stop_reason, result.diverged_step = "diverged", result.steps
+                log(f"epoch {epoch} step {result.steps}: validation loss is not finite; stopped")
+                return
+            self.scheduler.step(valid)
+            result.epochs = epoch
+            lr = self.optimizer.param_groups[0]["lr"]
+            train_loss = epoch_loss / x.shape[0]
+            result.history.append(
+                {"epoch": epoch, "train_loss": train_loss, "valid_loss": valid, "lr": lr}
+            )
+            if valid < result.best_valid:
+                result.best_valid = valid
+                self.best_state = copy.deepcopy(model.state_dict())
+            if epoch % config.log_every == 0 or epoch == 1:
+                elapsed = time.perf_counter() - start
+                log(
+                    f"epoch {epoch} train {train_loss:.3e} valid {valid:.3e} "
+                    f"lr {lr:.1e} elapsed {elapsed:.1f}s"
+                )
+            if valid < config.stop_loss:
+                result.stop_reason = "threshold"
+                log(f"epoch {epoch}: validation loss {valid:.3e} below {config.stop_loss:.1e}")
+                return
+
+    def finish(self) -> TrainResult:
+        """Load the best-validation weights, project them (model.project_()), return the record."""
+        self.model.load_state_dict(self.best_state)
+        self.model.project_()
+        return self.result
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write a checkpoint: tensors as safetensors, the rest as JSON in its metadata."""
+        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
+        tensors |= {f"best/{k}": v for k, v in self.best_state.items()}
+        tensors["generator"] = self.generator.get_state()
+        optimizer = self.optimizer.state_dict()
+        for index, moments in optimizer["state"].items():
+            tensors |= {f"optimizer/{index}/{k}": v for k, v in moments.items()}
+        state = {
+            "param_groups": optimizer["param_groups"],
+            "scheduler": self.scheduler.state_dict(),
+            "result": asdict(self.result),
+        }
+        io.save_tensors(path, tensors, {"trainer": json.dumps(state)})
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Continue from a checkpoint written by :meth:`save` for the same model and data."""
+        tensors = io.load_tensors(path)
+        state = json.loads(io.load_metadata(path)["trainer"])
+        self.model.load_state_dict(_prefixed(tensors, "model/"))
+        self.best_state = _prefixed(tensors, "best/")
+        self.generator.set_state(tensors["generator"])
+        moments: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in _prefixed(tensors, "optimizer/").items():
+            index, name = key.split("/")
+            moments.setdefault(int(index), {})[name] = value
+        self.optimizer.load_state_dict({"state": moments, "param_groups": state["param_groups"]})
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.result = TrainResult(**state["result"])
+
+
+def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def segment_ends(config: TrainConfig) -> list[int]:
+    """Last epoch of each training job: every epochs_per_job epochs, and max_epochs."""
+    step = config.epochs_per_job or config.max_epochs
+    return [*range(step, config.max_epochs, step), config.max_epochs]
+
+
 def train(
     model: StudentRNN,
     data: dict[str, torch.Tensor],
@@ -100,63 +234,7 @@ def train(
     generator: torch.Generator,
     log: Log = print,
 ) -> TrainResult:
-    """Fit model to data["train/x"] -> data["train/y"]; keep the best-validation weights.
-
-    A non-finite training loss stops training, records the step as ``diverged_step`` and
-    restores the best weights seen so far. Ends with ``model.project_()``.
-    """
-    x, y = data["train/x"], data["train/y"]
-    weights = loss_weights(config, x.shape[1], x.dtype)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience
-    )
-    result = TrainResult()
-    best_state = copy.deepcopy(model.state_dict())
-    start = time.perf_counter()
-    for epoch in range(1, config.max_epochs + 1):
-        order = torch.randperm(x.shape[0], generator=generator)
-        epoch_loss = 0.0
-        for batch in order.split(config.batch_size):
-            loss = weighted_mse(model(x[batch]), y[batch], weights)
-            result.steps += 1
-            if not torch.isfinite(loss):
-                result.stop_reason, result.diverged_step = "diverged", result.steps
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            epoch_loss += float(loss.detach()) * len(batch)
-        if result.diverged_step is not None:
-            log(f"epoch {epoch} step {result.steps}: training loss is not finite; stopped")
-            break
-        valid = evaluate(model, data["valid/x"], data["valid/y"], weights)
-        if not math.isfinite(valid):
-            result.stop_reason, result.diverged_step = "diverged", result.steps
-            log(f"epoch {epoch} step {result.steps}: validation loss is not finite; stopped")
-            break
-        scheduler.step(valid)
-        result.epochs = epoch
-        lr = optimizer.param_groups[0]["lr"]
-        elapsed = time.perf_counter() - start
-        result.history.append(
-            {"epoch": epoch, "train_loss": epoch_loss / x.shape[0], "valid_loss": valid, "lr": lr}
-        )
-        if valid < result.best_valid:
-            result.best_valid = valid
-            best_state = copy.deepcopy(model.state_dict())
-        if epoch % config.log_every == 0 or epoch == 1:
-            log(
-                f"epoch {epoch} train {epoch_loss / x.shape[0]:.3e} valid {valid:.3e} "
-                f"lr {lr:.1e} elapsed {elapsed:.1f}s"
-            )
-        if valid < config.stop_loss:
-            result.stop_reason = "threshold"
-            log(f"epoch {epoch}: validation loss {valid:.3e} below {config.stop_loss:.1e}; stopped")
-            break
-    model.load_state_dict(best_state)
-    model.project_()
-    return result
+    """Fit model to data["train/x"] -> data["train/y"] in one job; keep the best weights."""
+    trainer = Trainer(model, data, config, generator)
+    trainer.run(config.max_epochs, log)
+    return trainer.finish()

@@ -7,6 +7,7 @@ from snakemake.exceptions import WorkflowError
 
 from curse_of_memory import config as settings_lib
 from curse_of_memory.models import PARAMETERIZATIONS
+from curse_of_memory.training import TrainConfig, segment_ends
 
 try:
     SETTINGS = settings_lib.apply_scale(config)
@@ -29,6 +30,17 @@ def settings(experiment):
 
 def widths(experiment):
     return settings(experiment)["student"]["widths"]
+
+
+def checkpoint_before(wildcards, epoch):
+    """The checkpoint a training job resumes from: that of the job ending before ``epoch``
+    (None: the last job); none for the first job."""
+    ends = segment_ends(TrainConfig(**settings(wildcards.experiment)["training"]))
+    position = ends.index(epoch) if epoch is not None else len(ends) - 1
+    if position == 0:
+        return []
+    student = "results/students/{experiment}/{teacher}/m{width}".format(**wildcards)
+    return f"{student}/upto{ends[position - 1]}.safetensors"
 
 
 def margin_reachable(experiment):

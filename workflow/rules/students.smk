@@ -1,8 +1,39 @@
-rule train_student:
-    """Train one student of one width on one teacher's data."""
+rule train_segment:
+    """Train one student up to an intermediate epoch and checkpoint it: with
+    training.epochs_per_job > 0, a long training runs as a chain of jobs of that many epochs."""
     input:
         data=rules.teacher.output.data,
-        code=package_code("models", "recurrence", "training", "seeding"),
+        resume=lambda w: checkpoint_before(w, int(w.epoch)),
+        code=package_code("models", "recurrence", "training", "seeding", "io"),
+    output:
+        "results/students/{experiment}/{teacher}/m{width}/upto{epoch}.safetensors",
+    log:
+        "results/logs/train_segment/{experiment}/{teacher}/m{width}/upto{epoch}.log",
+    benchmark:
+        "results/benchmarks/rules/train_segment/{experiment}/{teacher}/m{width}/upto{epoch}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        student=lambda w: student_params(w.experiment, w.width),
+        training=lambda w: settings(w.experiment)["training"],
+        until_epoch=lambda w: int(w.epoch),
+        seed=SETTINGS["seed"],
+        dtype=SETTINGS["dtype"],
+        key=job_key,
+    script:
+        "../scripts/train_student.py"
+
+
+rule train_student:
+    """Train one student of one width on one teacher's data (its last job, if split)."""
+    input:
+        data=rules.teacher.output.data,
+        resume=lambda w: checkpoint_before(w, None),
+        code=package_code("models", "recurrence", "training", "seeding", "io"),
     output:
         model="results/students/{experiment}/{teacher}/m{width}/model.safetensors",
         metrics="results/students/{experiment}/{teacher}/m{width}/metrics.json",
@@ -19,6 +50,7 @@ rule train_student:
     params:
         student=lambda w: student_params(w.experiment, w.width),
         training=lambda w: settings(w.experiment)["training"],
+        until_epoch=None,
         seed=SETTINGS["seed"],
         dtype=SETTINGS["dtype"],
         key=job_key,

@@ -14,9 +14,7 @@ infos = dict(zip(params.teachers, map(io.read_json, snakemake.input.info)))
 tables = iter(snakemake.input.perturbation)
 teacher_curves = {
     teacher: {
-        m: curves.perturbation_curve(
-            curves.losses_from_table(io.read_csv(next(tables)))[1]
-        )
+        m: curves.perturbation_curve(curves.losses_from_table(io.read_csv(next(tables)))[1])
         for m in params.widths
     }
     for teacher in params.teachers
