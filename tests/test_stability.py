@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 
+from curse_of_memory.claims import stability_claims
 from curse_of_memory.stability import (
     StabilityConfig,
     analyse,
@@ -135,3 +136,9 @@ def test_students_that_neither_improve_nor_fit_the_target_are_undetermined():
     assert result.verdict == "undetermined" and "do not fit the target" in result.reason
     fitted = analyse(BETAS, losses, margins, CONFIG, np.random.default_rng(0), zero_loss=1e3)
     assert fitted.verdict == "stable"
+    for analysis, fits in ((result, "fail"), (fitted, "pass")):
+        rows = stability_claims("F", analysis.to_dict(), "stable", CONFIG)
+        fit_row = next(row for row in rows if "students fit the target" in row["claim"])
+        assert analysis.fit_ratio == pytest.approx(0.5 / (1.0 if fits == "fail" else 1e3))
+        assert fit_row["verdict"] == fits
+        assert rows[-1]["verdict"] == ("pass" if fits == "pass" else "fail")

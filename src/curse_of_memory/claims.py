@@ -38,6 +38,17 @@ def stability_claims(
         )
     ]
     evidence = analysis["evidence"]
+    if evidence == "blow-ups":
+        rows.append(
+            claim(
+                figure,
+                "the students fit the target, so blow-up points can carry the trend: "
+                "max_m E_m(0) / loss of the zero predictor",
+                analysis["fit_ratio"],
+                f"<= {config.converged_ratio:g}",
+                analysis["fit_ratio"] <= config.converged_ratio,
+            )
+        )
     key = "crossing" if evidence == "crossings" else "blowup"
     low, high = analysis[f"{key}_slope_low"], analysis[f"{key}_slope_high"]
     margin_slope = analysis["margin_slope"]

@@ -123,6 +123,7 @@ class StabilityAnalysis:
     errors_at_zero: list[float]
     improving_pairs: int
     evidence: str  # "crossings" or "blow-ups": the trend the verdict rests on
+    fit_ratio: float  # max_m E_m(0) / loss of the zero predictor (blow-ups need <= converged_ratio)
     crossings: list[float]
     crossings_low: list[float]
     crossings_high: list[float]
@@ -239,6 +240,7 @@ def analyse(
         errors_at_zero=errors.tolist(),
         improving_pairs=improving,
         evidence=evidence,
+        fit_ratio=worst,
         crossings=crossing.points.tolist(),
         crossings_low=np.asarray(cross_low).tolist(),
         crossings_high=np.asarray(cross_high).tolist(),

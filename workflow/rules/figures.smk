@@ -160,6 +160,8 @@ rule config_used:
         ),
     log:
         "results/logs/config_used.log",
+    benchmark:
+        "results/benchmarks/rules/config_used.tsv"
     conda:
         ENV
     threads: 1
@@ -173,10 +175,12 @@ rule config_used:
 
 
 rule runtimes:
-    """Per-stage wall time and memory from every job's benchmark file."""
+    """Per-stage wall time and memory from every other job's benchmark file."""
     input:
         "results/claims.csv",
+        "results/config_used.yaml",
         all_figures(),
+        memory_tables(),
     output:
         report(
             "results/runtimes.csv",
