@@ -117,7 +117,7 @@ def evaluation_case(width, structure, activation, samples, repeats):
     )
 
 
-def sweep_case(width, structure, activation, samples, draws):
+def sweep_case(width, structure, activation, samples, draws, precision="float64"):
     reference, student = pair(width, structure, activation)
     x = torch.randn(samples, 100, 1, dtype=torch.float64)
     with torch.no_grad():
@@ -127,7 +127,9 @@ def sweep_case(width, structure, activation, samples, draws):
         student.raw(), draws, torch.Generator().manual_seed(1)
     )
     reference_directions = {NAMES[name]: value for name, value in directions.items()}
-    config = perturbation.PerturbationConfig(betas=betas, draws=draws, divergence_ratio=1e300)
+    config = perturbation.PerturbationConfig(
+        betas=betas, draws=draws, divergence_ratio=1e300, dtype=precision
+    )
     weights = training.time_weights(100, 2.0)
     start = time.perf_counter()
     expected = perturbation_sweep(reference, x, y, betas, reference_directions)
@@ -173,6 +175,9 @@ def main() -> None:
         cases[f"perturbation_sweep/{activation}/full/m64"] = sweep_case(
             64, "full", activation, sweep_samples, draws
         )
+    cases["perturbation_sweep/tanh/full/m64/float32"] = sweep_case(
+        64, "full", "tanh", sweep_samples, draws, "float32"
+    )
     rows = [
         {
             "case": case,

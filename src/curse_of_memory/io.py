@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 if TYPE_CHECKING:
+    import pandas as pd
     import torch
 
 
@@ -93,6 +92,8 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 
 def read_csv(path: str | os.PathLike, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a CSV written by this package; missing ``columns`` mean a corrupt file."""
+    import pandas as pd  # loaded only by the stages that handle tables
+
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError) as error:
