@@ -7,7 +7,7 @@ student (batch, length, precision as configured, one thread, as the workflow run
 one perturbation level, then extrapolates:
 
     train_h   = epochs * (steps_per_epoch * s_per_step + valid_samples * s_per_valid_sample)
-    perturb_h = (1 + betas * draws) / draws * s_per_level      (one level: all R draws)
+    perturb_h = (1 + (betas - 1) * draws) / draws * s_per_level   (betas incl. 0; a level: R draws)
     job_h     = the longest training job (training.epochs_per_job epochs) or the perturbation job
 
 and writes results/benchmarks/paper_estimate.csv. Only an upper estimate for training: it

@@ -22,6 +22,10 @@ def test_paper_scale_merges_its_preset():
     paper = settings_lib.apply_scale({**raw, "scale": "paper"})
     assert paper["defaults"]["data"]["train"] == 128000
     assert paper["defaults"]["training"]["lr"] == raw["defaults"]["training"]["lr"]
+    tanh = settings_lib.experiment_settings(paper, "iat2_tanh_polynomial")
+    assert tanh["data"]["train"] == 128000 and tanh["training"]["max_epochs"] == 1000
+    assert tanh["training"]["dtype"] == "float32"  # what the preset does not set stays
+    assert raw["experiments"]["iat2_tanh_polynomial"]["data"]["train"] == 2048
     with pytest.raises(settings_lib.ConfigError, match="^scale:"):
         settings_lib.apply_scale({**raw, "scale": "huge"})
 

@@ -11,6 +11,7 @@ from curse_of_memory.models import (
     impulse_response,
     run_student,
 )
+from curse_of_memory import recurrence
 from curse_of_memory.recurrence import fused_recurrence, step_loop
 
 STRUCTURES = ("diagonal", "full")
@@ -85,14 +86,17 @@ def test_impulse_response_is_c_M_power_U(generator):
     assert torch.allclose(offset[6], w.c0 + 0.5 * w.c @ partial @ w.b, atol=1e-13)
 
 
-def test_ensemble_weights_evaluate_each_model(generator):
-    spec = StudentSpec(width=5, activation="tanh", structure="full")
+@pytest.mark.parametrize("structure", ["diagonal", "full"])
+def test_ensemble_weights_evaluate_each_model(structure, generator, monkeypatch):
+    monkeypatch.setattr(recurrence, "STEP_ELEMENTS", 2 * 3 * 5)  # 2 samples per streamed chunk
+    spec = StudentSpec(width=5, activation="tanh", structure=structure, input_dim=2, output_dim=3)
     models = [StudentRNN(spec, generator) for _ in range(3)]
     stacked = {
         name: torch.stack([m.raw()[name].detach() for m in models]) for name in models[0].raw()
     }
-    x = torch.randn(4, 12, 1, generator=generator)
+    x = torch.randn(7, 12, 2, generator=generator)
     together = run_student(spec, effective_weights(spec, stacked), x)
+    assert together.shape == (3, 7, 12, 3)
     for i, model in enumerate(models):
         assert torch.allclose(together[i], model(x), atol=1e-13)
 

@@ -98,6 +98,24 @@ def test_float32_ensemble_agrees_with_float64_and_linear_stays_exact(generator):
         np.testing.assert_array_equal(single, double)
 
 
+@pytest.mark.parametrize("structure", ["diagonal", "full"])
+def test_exact_quadratic_form_with_several_inputs_and_outputs(structure, generator):
+    spec = StudentSpec(width=4, structure=structure, input_dim=2, output_dim=3)
+    model = StudentRNN(spec, generator)
+    x = torch.randn(32, 15, 2, generator=generator)
+    y = torch.randn(32, 15, 3, generator=generator)
+    betas, w = tuple(beta_grid(1e-2, 2.0, 6)), time_weights(15, 2)
+    directions = draw_directions(model.raw(), 4, generator)
+    exact, direct = (
+        perturbation_losses(
+            spec, model.raw(), x, y, w, PerturbationConfig(betas, 4, method=method), directions
+        )
+        for method in ("exact", "ensemble")
+    )
+    for u, v in zip(exact, direct):
+        np.testing.assert_allclose(u, v, rtol=1e-9)
+
+
 def test_beta_zero_is_one_evaluation_of_the_trained_model(generator):
     spec, model, x, y, w = setup_linear("diagonal", generator)
     config = PerturbationConfig(betas=(0.0, 0.01), draws=4)

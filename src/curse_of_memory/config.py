@@ -42,14 +42,24 @@ def deep_merge(base: Mapping, override: Mapping) -> dict:
 
 
 def apply_scale(config: Mapping) -> dict:
-    """The config with ``scales[scale]`` merged over it (no preset for ``quick``: a no-op)."""
+    """The config with ``scales[scale]`` merged over it (no preset for ``quick``: a no-op).
+
+    The preset's ``defaults`` also win over what an experiment sets for the quick scale (its data
+    sizes and epochs), and the preset's ``experiments.<name>`` win over both.
+    """
     scale = config.get("scale", "quick")
     presets = config.get("scales", {})
     if scale not in presets and scale != "quick":
         raise ConfigError(
             f"scale: unknown scale {scale!r}; defined: {', '.join(presets) or 'none'}"
         )
-    return deep_merge(config, presets.get(scale, {}))
+    preset = presets.get(scale, {})
+    merged = deep_merge(config, preset)
+    scaled_defaults = preset.get("defaults", {})
+    for name, experiment in config.get("experiments", {}).items():
+        own = preset.get("experiments", {}).get(name, {})
+        merged["experiments"][name] = deep_merge(deep_merge(experiment, scaled_defaults), own)
+    return merged
 
 
 def experiment_settings(config: Mapping, name: str) -> dict:

@@ -78,7 +78,7 @@ class QuadraticLoss:
         self.residual_sum = omega.unsqueeze(-1) * residual.sum(0)
         self.offset_weight = count * omega
         # Sample moments, zero-padded in front so that index length + j reads time j (j < 0: 0):
-        # P[j, i, j', i'] = sum_n x_nji x_nj'i',  Q[j, k, o, i] = sum_n r0_nko x_nji.
+        # P[j, i, j', i'] = sum_n x_nji x_nj'i',  padded_Q[j, k, o, i] = sum_n r0_nko x_nji.
         flat_x = x.reshape(count, length * dim)
         padded_P = x.new_zeros(2 * length, dim, 2 * length, dim)
         padded_P[length:, :, length:] = (flat_x.t() @ flat_x).reshape(length, dim, length, dim)

@@ -1,6 +1,7 @@
 """The residual recurrence h_{k+1} = h_k + dt * sigma(z_k - A h_k), h_0 = 0.
 
-Three implementations of the same map from drives z (batch, T, m) to states h_1..h_T:
+Three implementations of the same recurrence (the first two map drives z (batch, T, m) to
+states h_1..h_T; the third runs the whole student from inputs to outputs):
 
 - :func:`step_loop`: the plain autograd loop, the reference; its arguments may carry a leading
   model dimension, so that many perturbed copies of one model run as batched matrix products;

@@ -36,6 +36,11 @@ def checkpoint_before(wildcards, epoch):
     """The checkpoint a training job resumes from: that of the job ending before ``epoch``
     (None: the last job); none for the first job."""
     ends = segment_ends(TrainConfig(**settings(wildcards.experiment)["training"]))
+    if epoch is not None and epoch not in ends[:-1]:
+        raise WorkflowError(
+            f"no training job of {wildcards.experiment} ends at epoch {epoch}; "
+            f"checkpoints are written after epochs {ends[:-1]} (training.epochs_per_job)"
+        )
     position = ends.index(epoch) if epoch is not None else len(ends) - 1
     if position == 0:
         return []
