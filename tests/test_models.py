@@ -3,6 +3,7 @@ import itertools
 import pytest
 import torch
 
+from curse_of_memory import recurrence
 from curse_of_memory.models import (
     PARAMETERIZATIONS,
     StudentRNN,
@@ -11,7 +12,6 @@ from curse_of_memory.models import (
     impulse_response,
     run_student,
 )
-from curse_of_memory import recurrence
 from curse_of_memory.recurrence import fused_recurrence, step_loop
 
 STRUCTURES = ("diagonal", "full")
