@@ -118,6 +118,13 @@ def evaluation_case(width, structure, activation, samples, repeats):
 
 
 def sweep_case(width, structure, activation, samples, draws, precision="float64"):
+    """One sweep (1 + 21 x draws evaluations) by both; the max loss over draws per beta compared.
+
+    Linear students: every loss compared, however large (divergence_ratio = 1e300). Nonlinear
+    students: the workflow's rule, losses above 1e4 x the zero predictor's count as +inf, for
+    both. Above it the perturbed tanh models are chaotic (beta ~ 1: two float64 formulations of
+    the same model differ by 1e-4 per draw), so no two implementations agree there.
+    """
     reference, student = pair(width, structure, activation)
     x = torch.randn(samples, 100, 1, dtype=torch.float64)
     with torch.no_grad():
@@ -127,8 +134,9 @@ def sweep_case(width, structure, activation, samples, draws, precision="float64"
         student.raw(), draws, torch.Generator().manual_seed(1)
     )
     reference_directions = {NAMES[name]: value for name, value in directions.items()}
+    ratio = 1e300 if activation == "linear" else 1e4
     config = perturbation.PerturbationConfig(
-        betas=betas, draws=draws, divergence_ratio=1e300, dtype=precision
+        betas=betas, draws=draws, divergence_ratio=ratio, dtype=precision
     )
     weights = training.time_weights(100, 2.0)
     start = time.perf_counter()
@@ -139,6 +147,8 @@ def sweep_case(width, structure, activation, samples, draws, precision="float64"
         student.spec, student.raw(), x, y, weights, config, directions
     )
     project_time = time.perf_counter() - start
+    limit = ratio * float(twe_mse(torch.zeros_like(y), y))
+    expected = [np.where(np.asarray(e) > limit, np.inf, e) for e in expected]
     diff = max(relative(np.max(g), np.max(e)) for g, e in zip(got, expected))
     return reference_time, project_time, diff
 

@@ -66,7 +66,7 @@ def test_fused_backward_equals_autograd_loop(structure, activation, generator):
 
 
 def test_fused_recurrence_passes_gradcheck(generator):
-    z = torch.randn(2, 5, 3, generator=generator, requires_grad=True)
+    z = torch.randn(6, 2, 3, generator=generator, requires_grad=True)  # (T, batch, m)
     a = torch.rand(3, 3, generator=generator, requires_grad=True)
     lam = torch.rand(3, generator=generator, requires_grad=True)
     assert torch.autograd.gradcheck(lambda z, a: fused_recurrence(z, a, 0.5, "tanh"), (z, a))

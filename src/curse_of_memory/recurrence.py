@@ -33,7 +33,7 @@ ACTIVATIONS: dict[str, Activation] = {
 def activation_slope(name: str, post: torch.Tensor) -> torch.Tensor:
     """sigma'(pre) written in terms of post = sigma(pre) (the same for every pre of a post)."""
     if name == "tanh":
-        return 1.0 - post * post
+        return torch.mul(post, post).neg_().add_(1.0)
     if name == "hardtanh":
         return (post.abs() < 1.0).to(post.dtype)
     if name == "relu":
@@ -69,7 +69,7 @@ def step_loop(
 IN_PLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "linear": lambda u: u,
     "tanh": torch.tanh_,
-    "hardtanh": F.hardtanh_,
+    "hardtanh": lambda u: u.clamp_(-1.0, 1.0),  # twice as fast as F.hardtanh_ in float64
     "relu": torch.relu_,
 }
 
@@ -89,96 +89,113 @@ def evaluation_loop(
     """Outputs y (E, batch, T, o) of E models on inputs x (batch, T, d), without autograd.
 
     drive = (U (E, m, d), b (E, m)), recurrence = lam (E, m) or A (E, m, m),
-    readout = (c (E, o, m), c0 (E, o)). Streams over time, keeping only h and the outputs:
+    readout = (c (E, o, m), c0 (E, o)). The samples are the columns of H_k = [h_k; x_k; 1]
+    (E, m + d + 1, samples), and the rows [U, b] and [c, 0, c0] act on H_k:
 
-        pre = b + x_k U^T - h A^T,   h <- h + dt sigma(pre),   y_k = c0 + h c^T,
+        full A:   [[-A, U, b], [c, 0, c0]] H_k = [pre_k; y_{k-1}]   (one product per step)
+        diagonal: pre_k = [U, b] [x_k; 1] - lam * h_k,  y_k = [c, 0, c0] H_{k+1}
 
-    for chunks of STEP_ELEMENTS / (E m) samples, so that one step's working set stays in cache
-    (3x faster than storing every state for m = 64).
+    then h_{k+1} = h_k + dt sigma(pre_k). Only H and the outputs are kept, for chunks of
+    STEP_ELEMENTS / (E m) samples, so that one step's working set stays in cache.
     """
     sigma = IN_PLACE[activation]
     U, b = drive
     c, c0 = readout
     models, width = b.shape
+    dim, outputs = U.shape[-1], c.shape[-2]
     diagonal = recurrence.dim() == 2
-    feedback = recurrence.unsqueeze(-2) if diagonal else recurrence.transpose(-1, -2).contiguous()
-    inputs, bias = U.transpose(-1, -2).contiguous(), b.unsqueeze(-2)
-    output, offset = c.transpose(-1, -2).contiguous(), c0.unsqueeze(-2)
-    time_major = x.transpose(0, 1).contiguous()
-    length, batch, dim = time_major.shape
-    y = torch.empty(length, models, batch, c.shape[-2], dtype=x.dtype)
+    drive_rows = torch.cat([U, b.unsqueeze(-1)], dim=-1)
+    readout_rows = torch.cat([c, c.new_zeros(models, outputs, dim), c0.unsqueeze(-1)], dim=-1)
+    if diagonal:
+        decay = recurrence.unsqueeze(-1)
+    else:
+        system = torch.cat([torch.cat([-recurrence, drive_rows], dim=-1), readout_rows], dim=-2)
+    columns = x.permute(1, 2, 0).contiguous()  # (T, d, batch)
+    length, _, batch = columns.shape
+    y = torch.empty(length, models, outputs, batch, dtype=x.dtype)
     chunk = max(1, STEP_ELEMENTS // (models * width))
     for start in range(0, batch, chunk):
-        xs = time_major[:, start : start + chunk]
-        h = x.new_zeros(models, xs.shape[1], width)
+        xs = columns[:, :, start : start + chunk]
+        outs = y[..., start : start + chunk]
+        H = x.new_zeros(models, width + dim + 1, xs.shape[-1])
+        H[:, -1] = 1.0
+        h, inputs = H[:, :width], H[:, width:]
+        if diagonal:
+            pre = x.new_empty(models, width, xs.shape[-1])
+        else:
+            product = x.new_empty(models, width + outputs, xs.shape[-1])
+            pre, previous = product[:, :width], product[:, width:]
         for k in range(length):
-            pre = torch.baddbmm(bias, xs[k].expand(models, -1, dim), inputs)
+            H[:, width:-1] = xs[k]
             if diagonal:
-                pre.addcmul_(h, feedback, value=-1.0)
+                torch.bmm(drive_rows, inputs, out=pre).addcmul_(h, decay, value=-1.0)
             else:
-                pre.baddbmm_(h, feedback, alpha=-1.0)
+                torch.bmm(system, H, out=product)
+                if k > 0:
+                    outs[k - 1] = previous
             h.add_(sigma(pre), alpha=dt)
-            torch.baddbmm(offset, h, output, out=y[k, :, start : start + chunk])
-    return y.permute(1, 2, 0, 3)
+            if diagonal:
+                torch.bmm(readout_rows, H, out=outs[k])
+        if not diagonal:
+            torch.bmm(readout_rows, H, out=outs[-1])
+    return y.permute(1, 3, 0, 2)
 
 
 class FusedRecurrence(torch.autograd.Function):
-    """h_1..h_T for one model with a hand-written backward pass through time.
+    """States h_1..h_T (T, batch, m) of one model, time-major, with a hand-written backward.
 
-    Forward stores only the activations s_k = sigma(pre_k). Backward, with g = dL/dh_{k+1}
-    accumulated from later steps and sigma'(pre_k) computed from s_k for all k at once:
-        dL/dpre_k = g * dt * sigma'(pre_k),   dL/dz_k = dL/dpre_k,
-        dL/dh_k   = g - dL/dpre_k A,           dL/dA = -sum_k dL/dpre_k^T h_k.
+    Forward writes pre_k and s_k = sigma(pre_k) in place into one preallocated (T, batch, m)
+    tensor and the states into another (no per-step allocation; every step slice is
+    contiguous). Backward, with g = dL/dh_{k+1} accumulated from later steps:
+
+        dL/dpre_k = dt g sigma'(pre_k),   dL/dz_k = dL/dpre_k,
+        dL/dh_k   = g - dL/dpre_k A,       dL/dA = -sum_k dL/dpre_k^T h_k,
+
+    sigma'(pre_k) computed from s_k for all k at once, into the tensor that becomes dL/dz.
     """
 
     @staticmethod
     def forward(ctx, z, recurrence, dt, activation):
-        sigma = ACTIVATIONS[activation]
+        sigma = IN_PLACE[activation]
         diagonal = recurrence.dim() == 1
-        transposed = None if diagonal else recurrence.t()
-        h = z.new_zeros(z.shape[0], z.shape[2])
-        states, posts = [], []
-        for z_k in z.unbind(1):
+        posts, states = torch.empty_like(z), torch.empty_like(z)
+        h = z.new_zeros(z.shape[1:])
+        for k in range(z.shape[0]):
             if diagonal:
-                pre = torch.addcmul(z_k, h, recurrence, value=-1.0)
+                torch.addcmul(z[k], h, recurrence, value=-1.0, out=posts[k])
             else:
-                pre = torch.addmm(z_k, h, transposed, alpha=-1.0)
-            post = sigma(pre)
-            h = torch.add(h, post, alpha=dt)
-            posts.append(post)
-            states.append(h)
-        states = torch.stack(states, 1)
-        ctx.save_for_backward(states, torch.stack(posts, 1), recurrence)
+                torch.addmm(z[k], h, recurrence.t(), alpha=-1.0, out=posts[k])
+            h = torch.add(h, sigma(posts[k]), alpha=dt, out=states[k])
+        ctx.save_for_backward(states, posts, recurrence)
         ctx.dt, ctx.activation = dt, activation
         return states
 
     @staticmethod
     def backward(ctx, grad_states):
         states, posts, recurrence = ctx.saved_tensors
-        diagonal = recurrence.dim() == 1
-        slopes = activation_slope(ctx.activation, posts).mul_(ctx.dt)
-        grad_pre = torch.empty_like(states)
-        g = torch.zeros_like(states[:, 0])
-        for k in range(states.shape[1] - 1, -1, -1):
-            g = g + grad_states[:, k]
-            gp = torch.mul(g, slopes[:, k], out=grad_pre[:, k])
+        diagonal, dt = recurrence.dim() == 1, ctx.dt
+        grad_pre = activation_slope(ctx.activation, posts)  # becomes dL/dpre / dt in the loop
+        g = torch.zeros_like(states[0])
+        for k in range(states.shape[0] - 1, -1, -1):
+            g.add_(grad_states[k])
+            gp = grad_pre[k].mul_(g)
             if diagonal:
-                g = torch.addcmul(g, gp, recurrence, value=-1.0)
+                g.addcmul_(gp, recurrence, value=-dt)
             else:
-                g = torch.addmm(g, gp, recurrence, alpha=-1.0)
-        previous = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], 1)
+                g.addmm_(gp, recurrence, alpha=-dt)
+        grad_pre.mul_(dt)
+        pre, previous = grad_pre[1:].flatten(0, 1), states[:-1].flatten(0, 1)  # h_0 = 0
         if diagonal:
-            grad_recurrence = -(grad_pre * previous).sum((0, 1))
+            grad_recurrence = -(pre * previous).sum(0)
         else:
-            m = states.shape[2]
-            grad_recurrence = -(grad_pre.reshape(-1, m).t() @ previous.reshape(-1, m))
+            grad_recurrence = -(pre.t() @ previous)
         return grad_pre, grad_recurrence, None, None
 
 
 def fused_recurrence(
     z: torch.Tensor, recurrence: torch.Tensor, dt: float, activation: str
 ) -> torch.Tensor:
-    """h_1..h_T (batch, T, m) for z (batch, T, m); autograd uses the hand-written backward."""
+    """States (T, batch, m) for time-major drives z (T, batch, m), hand-written backward."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
     return FusedRecurrence.apply(z, recurrence, float(dt), activation)
