@@ -188,13 +188,12 @@ def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.T
         kernel, offset = impulse_response(spec, weights, x.shape[1])
         return toeplitz_convolve(kernel, offset, x)
     if weights.U.dim() == 2 and torch.is_grad_enabled():
-        length, batch, dim = x.shape[1], x.shape[0], x.shape[2]
-        inputs = x.transpose(0, 1).reshape(length * batch, dim)
+        batch, length, dim = x.shape
+        inputs = x.transpose(0, 1).reshape(length * batch, dim)  # time-major rows
         z = torch.addmm(weights.b, inputs, weights.U.t()).reshape(length, batch, -1)
-        states = fused_recurrence(z, weights.recurrence, spec.dt, spec.activation)
-        return torch.addmm(weights.c0, states.flatten(0, 1), weights.c.t()).reshape(
-            length, batch, -1
-        ).transpose(0, 1)
+        states = fused_recurrence(z, weights.recurrence, spec.dt, spec.activation).flatten(0, 1)
+        y = torch.addmm(weights.c0, states, weights.c.t()).reshape(length, batch, -1)
+        return y.transpose(0, 1)
     lead = weights.U.shape[:-2]
     flat = Weights(*(w.reshape(-1, *w.shape[len(lead) :]) for w in vars(weights).values()))
     y = evaluation_loop(

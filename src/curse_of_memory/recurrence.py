@@ -185,10 +185,7 @@ class FusedRecurrence(torch.autograd.Function):
                 g.addmm_(gp, recurrence, alpha=-dt)
         grad_pre.mul_(dt)
         pre, previous = grad_pre[1:].flatten(0, 1), states[:-1].flatten(0, 1)  # h_0 = 0
-        if diagonal:
-            grad_recurrence = -(pre * previous).sum(0)
-        else:
-            grad_recurrence = -(pre.t() @ previous)
+        grad_recurrence = -(pre * previous).sum(0) if diagonal else -(pre.t() @ previous)
         return grad_pre, grad_recurrence, None, None
 
 
