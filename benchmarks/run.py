@@ -36,15 +36,23 @@ NAMES = {
 }
 
 
-def seconds(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``run`` over ``repeats`` calls (after one warm-up call)."""
-    run()
-    times = []
+def paired_seconds(
+    reference: Callable[[], object],
+    project: Callable[[], object],
+    repeats: int,
+    warm_up: bool = True,
+) -> tuple[float, float]:
+    """Median wall times of both, called alternately (after one warm-up call each, unless the
+    calls are long), so that both see the same state of a shared machine."""
+    if warm_up:
+        reference(), project()
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for run, spent in zip((reference, project), times):
+            start = time.perf_counter()
+            run()
+            spent.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def pair(width: int, structure: str, activation: str, dtype=torch.float64):
@@ -97,8 +105,7 @@ def training_case(width, structure, activation, batch, repeats, dtype=torch.floa
         opt.step()
 
     return (
-        seconds(lambda: training_step(reference, ref_opt, x, y), repeats),
-        seconds(project_step, repeats),
+        *paired_seconds(lambda: training_step(reference, ref_opt, x, y), project_step, repeats),
         diff,
     )
 
@@ -111,13 +118,16 @@ def evaluation_case(width, structure, activation, samples, repeats):
         diff = relative(student(x), reference(x))
     y = torch.zeros_like(x)
     return (
-        seconds(lambda: torch.no_grad()(lambda: twe_mse(reference(x), y))(), repeats),
-        seconds(lambda: training.evaluate(student, x, y, weights), repeats),
+        *paired_seconds(
+            lambda: torch.no_grad()(lambda: twe_mse(reference(x), y))(),
+            lambda: training.evaluate(student, x, y, weights),
+            repeats,
+        ),
         diff,
     )
 
 
-def sweep_case(width, structure, activation, samples, draws, precision="float64"):
+def sweep_case(width, structure, activation, samples, draws, rounds, precision="float64"):
     """One sweep (1 + 21 x draws evaluations) by both; the max loss over draws per beta compared.
 
     Linear students: every loss compared, however large (divergence_ratio = 1e300). Nonlinear
@@ -139,14 +149,20 @@ def sweep_case(width, structure, activation, samples, draws, precision="float64"
         betas=betas, draws=draws, divergence_ratio=ratio, dtype=precision
     )
     weights = training.time_weights(100, 2.0)
-    start = time.perf_counter()
-    expected = perturbation_sweep(reference, x, y, betas, reference_directions)
-    reference_time = time.perf_counter() - start
-    start = time.perf_counter()
-    got = perturbation.perturbation_losses(
-        student.spec, student.raw(), x, y, weights, config, directions
+    results = {}
+
+    def reference_sweep():
+        results["expected"] = perturbation_sweep(reference, x, y, betas, reference_directions)
+
+    def project_sweep():
+        results["got"] = perturbation.perturbation_losses(
+            student.spec, student.raw(), x, y, weights, config, directions
+        )
+
+    reference_time, project_time = paired_seconds(
+        reference_sweep, project_sweep, rounds, warm_up=False
     )
-    project_time = time.perf_counter() - start
+    expected, got = results["expected"], results["got"]
     limit = ratio * float(twe_mse(torch.zeros_like(y), y))
     expected = [np.where(np.asarray(e) > limit, np.inf, e) for e in expected]
     diff = max(relative(np.max(g), np.max(e)) for g, e in zip(got, expected))
@@ -160,6 +176,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     repeats = 2 if args.quick else 5
+    rounds = 1 if args.quick else 2  # sweeps: timed calls of each, alternating
     eval_samples = 1024 if args.quick else 12800
     sweep_samples = 128 if args.quick else 1024
     draws = 30
@@ -183,10 +200,10 @@ def main() -> None:
     )
     for activation in ("linear", "tanh"):
         cases[f"perturbation_sweep/{activation}/full/m64"] = sweep_case(
-            64, "full", activation, sweep_samples, draws
+            64, "full", activation, sweep_samples, draws, rounds
         )
     cases["perturbation_sweep/tanh/full/m64/float32"] = sweep_case(
-        64, "full", "tanh", sweep_samples, draws, "float32"
+        64, "full", "tanh", sweep_samples, draws, rounds, "float32"
     )
     rows = [
         {

@@ -5,14 +5,16 @@ import pytest
 import torch
 
 from curse_of_memory.curves import losses_from_table, losses_table, perturbation_curve
-from curse_of_memory.models import StudentRNN, StudentSpec, run_student
+from curse_of_memory.models import StudentRNN, StudentSpec, effective_weights, run_student
 from curse_of_memory.perturbation import (
     PerturbationConfig,
     beta_grid,
     draw_directions,
+    ensemble_losses,
     perturbation_losses,
     perturbed,
 )
+from curse_of_memory.recurrence import step_loop
 from curse_of_memory.targets import LinearFunctional
 from curse_of_memory.training import time_weights, weighted_mse
 
@@ -145,3 +147,71 @@ def test_loss_table_round_trips():
     np.testing.assert_array_equal(betas, [0.0, 0.1])
     for a, b in zip(losses, back):
         np.testing.assert_array_equal(a, b)
+
+
+def draw_loss_by_step_loop(spec, raw, x, y, w):
+    """One perturbed model, evaluated by the plain autograd step loop (independent of the
+    ensemble path)."""
+    weights = effective_weights(spec, raw, constrained=False)
+    z = x @ weights.U.t() + weights.b
+    states = step_loop(z, weights.recurrence, spec.dt, spec.activation)
+    return float(weighted_mse(states @ weights.c.t() + weights.c0, y, w))
+
+
+@pytest.mark.parametrize("structure", ["diagonal", "full"])
+def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generator):
+    """Diverged draws are not evaluated again and chunks stop early; each draw's running max over
+    beta (what E_m and its bootstrap over draws use) equals that of evaluating everything."""
+    spec = StudentSpec(width=5, structure=structure, activation="relu")
+    model = StudentRNN(spec, generator)
+    x = torch.randn(24, 50, 1, generator=generator)
+    y = torch.randn(24, 50, 1, generator=generator)
+    w = time_weights(50, 2)
+    betas = tuple(beta_grid(0.05, 2.0, 8))
+    config = PerturbationConfig(betas, 6, divergence_ratio=20.0, chunk_elements=6 * 50 * 4)
+    directions = draw_directions(model.raw(), 6, generator)
+    got = perturbation_losses(spec, model.raw(), x, y, w, config, directions)
+    limit = 20.0 * float(weighted_mse(torch.zeros_like(y), y, w))
+    expected = np.array(
+        [
+            [
+                draw_loss_by_step_loop(
+                    spec,
+                    {k: v[r] for k, v in perturbed(model.raw(), directions, b).items()},
+                    x,
+                    y,
+                    w,
+                )
+                for r in range(6)
+            ]
+            for b in betas[1:]
+        ]
+    )
+    expected[~(expected <= limit)] = math.inf
+    assert np.isinf(expected).any() and np.isfinite(expected).any()
+    got_draws = np.array(got[1:])
+    np.testing.assert_allclose(
+        np.maximum.accumulate(got_draws, axis=0),
+        np.maximum.accumulate(expected, axis=0),
+        rtol=1e-10,
+    )
+    finite = np.isfinite(got_draws)
+    np.testing.assert_allclose(got_draws[finite], expected[finite], rtol=1e-10)
+
+
+def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generator):
+    spec = StudentSpec(width=4, activation="tanh", structure="full")
+    model = StudentRNN(spec, generator)
+    x = torch.randn(40, 30, 1, generator=generator)
+    y = torch.zeros(40, 30, 1)
+    y[:8] = 50.0  # the first chunk alone holds most of the error
+    w = time_weights(30, 2)
+    directions = draw_directions(model.raw(), 5, generator)
+    ensemble = perturbed(model.raw(), directions, 0.5)
+    full = ensemble_losses(spec, ensemble, x, y, w, chunk_elements=5 * 30 * 8)
+    limit = float(full.median())
+    stopped = ensemble_losses(spec, ensemble, x, y, w, chunk_elements=5 * 30 * 8, limit=limit)
+    above = full > limit
+    assert above.any() and (~above).any()
+    assert torch.isinf(stopped[above]).all()
+    torch.testing.assert_close(stopped[~above], full[~above], rtol=1e-12, atol=0)

@@ -9,8 +9,14 @@ zero predictor count as +inf. Then
     E_m(beta) = max_{beta' <= beta} max_r loss(beta', r)      (beta = 0: one evaluation).
 
 All R draws of one beta are evaluated as one ensemble: batched products over a leading model
-dimension. For linear students the loss is a quadratic form in the kernel (K, o), so every draw
-is evaluated exactly from second-moment statistics of the test inputs, expanded around the
+dimension. What cannot change any statistic of E_m is not computed: a draw that diverged at a
+smaller beta is recorded as +inf at the larger ones without evaluation (E_m and its bootstrap
+over draws take the running max over beta of each draw), and a model whose loss summed over
+the first chunks of samples already exceeds the limit is +inf without the remaining chunks
+(the loss is a mean of non-negative terms).
+
+For linear students the loss is a quadratic form in the kernel (K, o), so every draw is
+evaluated exactly from second-moment statistics of the test inputs, expanded around the
 directly computed residual of the trained model.
 """
 
@@ -23,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .models import StudentSpec, effective_weights, impulse_response, run_student
+from .models import StudentSpec, Weights, effective_weights, impulse_response, run_student
 from .training import weighted_mse
 
 
@@ -120,7 +126,7 @@ class PerturbationConfig:
     draws: int = 30
     divergence_ratio: float = 1e4
     method: str = "auto"  # "auto": exact quadratic form for linear students, else the ensemble loop
-    chunk_elements: int = 8_000_000  # outputs held at once: models x samples x T x outputs
+    chunk_elements: int = 400_000  # outputs held at once: models x samples x T x outputs
     samples: int = 1024  # test samples evaluated (the first ones of the test split)
     dtype: str = "float64"  # precision of the ensemble loop; the exact form is always float64
 
@@ -138,16 +144,28 @@ def ensemble_losses(
     y: torch.Tensor,
     weights: torch.Tensor,
     chunk_elements: int,
+    limit: float = math.inf,
 ) -> torch.Tensor:
-    """Weighted MSE of each model of an ensemble (raw tensors with a leading model dim)."""
+    """Weighted MSE of each model of an ensemble (raw tensors with a leading model dim).
+
+    Samples go in chunks of ``chunk_elements`` outputs of all models; after each chunk, a model
+    whose summed loss exceeds ``limit`` x (all samples) is +inf and leaves the ensemble.
+    """
     models = next(iter(raw.values())).shape[0]
     samples = max(1, min(x.shape[0], chunk_elements // (x.shape[1] * spec.output_dim * models)))
     total = torch.zeros(models, dtype=x.dtype)
+    active = torch.arange(models)
     with torch.no_grad():
         weights_e = effective_weights(spec, raw, constrained=False)
         for start in range(0, x.shape[0], samples):
-            pred = run_student(spec, weights_e, x[start : start + samples])
-            total += weighted_mse(pred, y[start : start + samples], weights) * pred.shape[-3]
+            ensemble = Weights(*(value[active] for value in vars(weights_e).values()))
+            pred = run_student(spec, ensemble, x[start : start + samples])
+            total[active] += weighted_mse(pred, y[start : start + samples], weights) * len(pred[0])
+            diverged = ~(total[active] <= limit * x.shape[0])  # nan included
+            total[active[diverged]] = math.inf
+            active = active[~diverged]
+            if len(active) == 0:
+                break
     return total / x.shape[0]
 
 
@@ -180,20 +198,31 @@ def perturbation_losses(
             reference = effective_weights(spec, raw, constrained=False)
             kernel0, offset0 = impulse_response(spec, reference, x.shape[1])
             quadratic = QuadraticLoss(x, y, run_student(spec, reference, x), weights)
+        alive = np.ones(next(iter(directions.values())).shape[0], dtype=bool)
         results = []
         for beta in config.betas:
-            if beta > 0:
-                ensemble = perturbed(raw, directions, beta)
-            else:
+            if beta == 0:
                 ensemble = {name: value.unsqueeze(0) for name, value in raw.items()}
-            if exact:
-                kernel, offset = impulse_response(
-                    spec, effective_weights(spec, ensemble, constrained=False), x.shape[1]
-                )
-                losses = quadratic(kernel - kernel0, offset - offset0)
             else:
-                losses = ensemble_losses(spec, ensemble, x, y, weights, config.chunk_elements)
-            values = losses.numpy().astype(float)
+                chosen = torch.from_numpy(np.flatnonzero(alive))
+                ensemble = perturbed(
+                    raw, {name: value[chosen] for name, value in directions.items()}, beta
+                )
+            evaluated = alive.copy() if beta > 0 else np.ones(1, dtype=bool)
+            values = np.full(len(evaluated), math.inf)
+            if evaluated.any():
+                if exact:
+                    kernel, offset = impulse_response(
+                        spec, effective_weights(spec, ensemble, constrained=False), x.shape[1]
+                    )
+                    losses = quadratic(kernel - kernel0, offset - offset0)
+                else:
+                    losses = ensemble_losses(
+                        spec, ensemble, x, y, weights, config.chunk_elements, limit
+                    )
+                values[evaluated] = losses.numpy()
             values[~np.isfinite(values) | (values > limit)] = math.inf
+            if beta > 0:
+                alive &= np.isfinite(values)
             results.append(values)
     return results
