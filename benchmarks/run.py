@@ -40,18 +40,21 @@ def paired_seconds(
     reference: Callable[[], object],
     project: Callable[[], object],
     repeats: int,
+    rounds: int = 2,
     warm_up: bool = True,
 ) -> tuple[float, float]:
-    """Median wall times of both, called alternately (after one warm-up call each, unless the
-    calls are long), so that both see the same state of a shared machine."""
-    if warm_up:
-        reference(), project()
+    """Median wall times of both over ``rounds`` x ``repeats`` calls, in alternating blocks of
+    ``repeats`` calls (each after one untimed call, unless the calls are long), so that both
+    see the same states of a shared machine, each with its own data in cache."""
     times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
+    for _ in range(rounds):
         for run, spent in zip((reference, project), times):
-            start = time.perf_counter()
-            run()
-            spent.append(time.perf_counter() - start)
+            if warm_up:
+                run()
+            for _ in range(repeats):
+                start = time.perf_counter()
+                run()
+                spent.append(time.perf_counter() - start)
     return statistics.median(times[0]), statistics.median(times[1])
 
 
@@ -160,7 +163,7 @@ def sweep_case(width, structure, activation, samples, draws, rounds, precision="
         )
 
     reference_time, project_time = paired_seconds(
-        reference_sweep, project_sweep, rounds, warm_up=False
+        reference_sweep, project_sweep, 1, rounds, warm_up=False
     )
     expected, got = results["expected"], results["got"]
     limit = ratio * float(twe_mse(torch.zeros_like(y), y))
@@ -175,8 +178,8 @@ def main() -> None:
     parser.add_argument("--output", default="results/benchmarks/summary.csv")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    repeats = 2 if args.quick else 5
-    rounds = 1 if args.quick else 2  # sweeps: timed calls of each, alternating
+    repeats = 2 if args.quick else 3
+    rounds = 1 if args.quick else 2  # alternating blocks of timed calls
     eval_samples = 1024 if args.quick else 12800
     sweep_samples = 128 if args.quick else 1024
     draws = 30

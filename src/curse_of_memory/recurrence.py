@@ -66,15 +66,16 @@ def step_loop(
     return torch.stack(states, dim=-2)
 
 
-IN_PLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "linear": lambda u: u,
-    "tanh": torch.tanh_,
-    "hardtanh": lambda u: u.clamp_(-1.0, 1.0),  # twice as fast as F.hardtanh_ in float64
-    "relu": torch.relu_,
+INTO: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "linear": lambda u, out: out.copy_(u),
+    "tanh": lambda u, out: torch.tanh(u, out=out),
+    "hardtanh": lambda u, out: torch.clamp(u, -1.0, 1.0, out=out),  # 2x F.hardtanh in float64
+    "relu": lambda u, out: torch.clamp(u, min=0.0, out=out),
 }
+"""sigma(u) written into ``out`` (which may be u itself): no allocation per step."""
 
 
-STEP_ELEMENTS = 2**17  # models x samples x m of one step of evaluation_loop (about 1 MB in float64)
+STEP_ELEMENTS = 2**18  # models x samples x m of one step of evaluation_loop (2 MB in float64)
 
 
 @torch.no_grad()
@@ -89,55 +90,59 @@ def evaluation_loop(
     """Outputs y (E, batch, T, o) of E models on inputs x (batch, T, d), without autograd.
 
     drive = (U (E, m, d), b (E, m)), recurrence = lam (E, m) or A (E, m, m),
-    readout = (c (E, o, m), c0 (E, o)). The samples are the columns of H_k = [h_k; x_k; 1]
-    (E, m + d + 1, samples), and the rows [U, b] and [c, 0, c0] act on H_k:
+    readout = (c (E, o, m), c0 (E, o)). Samples are columns. With s_k = sigma(pre_k), the
+    pre-activation and the output are updated, never recomputed from h (h is not kept):
 
-        full A:   [[-A, U, b], [c, 0, c0]] H_k = [pre_k; y_{k-1}]   (one product per step)
-        diagonal: pre_k = [U, b] [x_k; 1] - lam * h_k,  y_k = [c, 0, c0] H_{k+1}
+        pre_{k+1} = pre_k - dt A s_k + U (x_{k+1} - x_k),   pre_0 = b + U x_0,
+        y_k       = y_{k-1} + dt c s_k,                    y_{-1} = c0,
 
-    then h_{k+1} = h_k + dt sigma(pre_k). Only H and the outputs are kept, for chunks of
-    STEP_ELEMENTS / (E m) samples, so that one step's working set stays in cache.
+    for full A one batched product per step, [pre; y] += [[-dt A, U], [dt c, 0]] [s_k; dx_k];
+    for diagonal A = diag(lam) the A term is elementwise. Chunks of STEP_ELEMENTS / (E m)
+    samples keep one step's working set in cache.
     """
-    sigma = IN_PLACE[activation]
+    sigma = INTO[activation]
     U, b = drive
     c, c0 = readout
     models, width = b.shape
     dim, outputs = U.shape[-1], c.shape[-2]
     diagonal = recurrence.dim() == 2
-    drive_rows = torch.cat([U, b.unsqueeze(-1)], dim=-1)
-    readout_rows = torch.cat([c, c.new_zeros(models, outputs, dim), c0.unsqueeze(-1)], dim=-1)
     if diagonal:
-        decay = recurrence.unsqueeze(-1)
+        decay = dt * recurrence.unsqueeze(-1)
     else:
-        system = torch.cat([torch.cat([-recurrence, drive_rows], dim=-1), readout_rows], dim=-2)
+        system = torch.cat(
+            [
+                torch.cat([-dt * recurrence, U], dim=-1),
+                torch.cat([dt * c, c.new_zeros(models, outputs, dim)], dim=-1),
+            ],
+            dim=-2,
+        )
     columns = x.permute(1, 2, 0).contiguous()  # (T, d, batch)
+    steps = torch.diff(columns, dim=0, append=columns[-1:])  # x_{k+1} - x_k (last: 0, unused)
     length, _, batch = columns.shape
     y = torch.empty(length, models, outputs, batch, dtype=x.dtype)
     chunk = max(1, STEP_ELEMENTS // (models * width))
     for start in range(0, batch, chunk):
-        xs = columns[:, :, start : start + chunk]
-        outs = y[..., start : start + chunk]
-        H = x.new_zeros(models, width + dim + 1, xs.shape[-1])
-        H[:, -1] = 1.0
-        h, inputs = H[:, :width], H[:, width:]
-        if diagonal:
-            pre = x.new_empty(models, width, xs.shape[-1])
-        else:
-            product = x.new_empty(models, width + outputs, xs.shape[-1])
-            pre, previous = product[:, :width], product[:, width:]
+        part = slice(start, start + chunk)
+        first = columns[0, :, part].expand(models, dim, -1)
+        state = torch.cat(  # [pre; y] (E, m + o, samples)
+            [
+                torch.baddbmm(b.unsqueeze(-1), U, first),
+                c0.unsqueeze(-1).expand(-1, -1, first.shape[-1]),
+            ],
+            dim=-2,
+        )
+        pre, out = state[:, :width], state[:, width:]
+        update = x.new_empty(models, width + dim, first.shape[-1])  # [s_k; dx_k]
+        s, dx = update[:, :width], update[:, width:]
         for k in range(length):
-            H[:, width:-1] = xs[k]
+            sigma(pre, s)
+            dx.copy_(steps[k, :, part].expand(models, dim, -1))
             if diagonal:
-                torch.bmm(drive_rows, inputs, out=pre).addcmul_(h, decay, value=-1.0)
+                pre.addcmul_(s, decay, value=-1.0).baddbmm_(U, dx)
+                out.baddbmm_(c, s, alpha=dt)
             else:
-                torch.bmm(system, H, out=product)
-                if k > 0:
-                    outs[k - 1] = previous
-            h.add_(sigma(pre), alpha=dt)
-            if diagonal:
-                torch.bmm(readout_rows, H, out=outs[k])
-        if not diagonal:
-            torch.bmm(readout_rows, H, out=outs[-1])
+                state.baddbmm_(system, update)
+            y[k, ..., part] = out
     return y.permute(1, 3, 0, 2)
 
 
@@ -156,7 +161,7 @@ class FusedRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z, recurrence, dt, activation):
-        sigma = IN_PLACE[activation]
+        sigma = INTO[activation]
         diagonal = recurrence.dim() == 1
         posts, states = torch.empty_like(z), torch.empty_like(z)
         h = z.new_zeros(z.shape[1:])
@@ -165,7 +170,7 @@ class FusedRecurrence(torch.autograd.Function):
                 torch.addcmul(z[k], h, recurrence, value=-1.0, out=posts[k])
             else:
                 torch.addmm(z[k], h, recurrence.t(), alpha=-1.0, out=posts[k])
-            h = torch.add(h, sigma(posts[k]), alpha=dt, out=states[k])
+            h = torch.add(h, sigma(posts[k], posts[k]), alpha=dt, out=states[k])
         ctx.save_for_backward(states, posts, recurrence)
         ctx.dt, ctx.activation = dt, activation
         return states
