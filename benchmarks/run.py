@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from curse_of_memory import models, perturbation, training
+from curse_of_memory import models, perturbation, recurrence, training
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import ReferenceRNN, perturbation_sweep, training_step, twe_mse  # noqa: E402
@@ -172,6 +172,38 @@ def sweep_case(width, structure, activation, samples, draws, rounds, precision="
     return reference_time, project_time, diff
 
 
+def ensemble_floor(width: int, draws: int, samples: int, dtype: torch.dtype) -> dict:
+    """ns per state element (model x sample x unit x step) of the full tanh ensemble loop, and of
+    its two kernels alone on the same shapes: the batched product [[-dt A, U], [dt c, 0]] and
+    tanh. Their sum bounds any loop that does this arithmetic; the rest is the loop's own."""
+    generator = torch.Generator().manual_seed(0)
+    system = torch.randn(draws, width + 1, width + 1, generator=generator, dtype=dtype) * 0.1
+    update = torch.randn(draws, width + 1, samples, generator=generator, dtype=dtype)
+    state = torch.randn(draws, width + 1, samples, generator=generator, dtype=dtype)
+    pre, s = state[:, :width], update[:, :width]
+    weights = (system[:, :width, -1:], system[:, :width, 0], system[:, :width, :width])
+    x = torch.randn(samples, 100, 1, generator=generator, dtype=dtype)
+    loop = recurrence.evaluation_loop
+    args = (x, weights[:2], weights[2], (system[:, -1:, :width], system[:, -1, -1:]), 1.0, "tanh")
+    kernels = {
+        "loop": lambda: loop(*args),
+        "product": lambda: [state.baddbmm_(system, update) for _ in range(100)],
+        "tanh": lambda: [torch.tanh(pre, out=s) for _ in range(100)],
+    }
+    elements = draws * samples * width * 100
+    return {name: seconds_of(run) / elements * 1e9 for name, run in kernels.items()}
+
+
+def seconds_of(run: Callable[[], object], repeats: int = 5) -> float:
+    """Smallest wall time of ``run`` over ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and samples")
@@ -227,6 +259,14 @@ def main() -> None:
         f"\nwritten to {args.output} (eval pass: {eval_samples} samples; "
         f"sweeps: 1 + 21 x {draws} draws on {sweep_samples} samples)"
     )
+    chunk = perturbation.PerturbationConfig(betas=()).chunk_elements // (100 * draws)
+    columns = min(chunk, recurrence.STEP_ELEMENTS // (draws * 64))  # samples of one step
+    for dtype in (torch.float64, torch.float32):
+        ns = ensemble_floor(64, draws, columns, dtype)
+        print(
+            f"tanh ensemble loop, m = 64, {dtype}: {ns['loop']:.2f} ns per state element; "
+            f"its product alone {ns['product']:.2f}, tanh alone {ns['tanh']:.2f}"
+        )
 
 
 if __name__ == "__main__":
