@@ -1,12 +1,12 @@
 """The residual recurrence h_{k+1} = h_k + dt * sigma(z_k - A h_k), h_0 = 0.
 
-Three implementations of the same recurrence (the first two map drives z (batch, T, m) to
-states h_1..h_T; the third runs the whole student from inputs to outputs):
+Three implementations of the same recurrence (the first two map drives z to states h_1..h_T;
+the third runs the whole student from inputs to outputs):
 
-- :func:`step_loop`: the plain autograd loop, the reference; its arguments may carry a leading
-  model dimension, so that many perturbed copies of one model run as batched matrix products;
-- :class:`FusedRecurrence`: one autograd Function with a hand-written backward pass through
-  time (no per-step autograd graph), for training nonlinear students;
+- :func:`step_loop`: the plain autograd loop on z (..., batch, T, m), the reference; its
+  arguments may carry a leading model dimension;
+- :class:`FusedRecurrence`: one autograd Function on time-major z (T, batch, m) with a
+  hand-written backward pass through time (no per-step autograd graph), for training;
 - :func:`evaluation_loop`: no autograd, streamed over time from inputs to outputs for a stack of
   models (states are not stored); for evaluation and for perturbed ensembles.
 
