@@ -3,6 +3,7 @@ import torch
 
 from curse_of_memory.seeding import derive_seed, torch_generator
 from curse_of_memory.targets import InputSpec, LinearFunctional, fft_convolve, make_splits
+from curse_of_memory.teachers import RandomTanhRNN
 
 
 def direct_convolution(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -55,3 +56,13 @@ def test_derived_seeds_depend_on_every_key():
     assert derive_seed(1, "teacher", "e", "t0") == derive_seed(1, "teacher", "e", "t0")
     assert derive_seed(1, "teacher", "e", "t0") != derive_seed(1, "teacher", "e", "t1")
     assert 0 <= derive_seed("x") < 2**63
+
+
+def test_labels_in_chunks_equal_the_teacher_on_the_whole_split():
+    teacher = RandomTanhRNN(16, 0.9, torch_generator(0, "teacher"))
+    sizes = {"train": 11, "valid": 5, "test": 3}
+    data = make_splits(teacher, sizes, InputSpec(length=30), torch_generator(2), chunk=4)
+    for split in sizes:
+        with torch.no_grad():
+            whole = teacher(data[f"{split}/x"])
+        torch.testing.assert_close(data[f"{split}/y"], whole, rtol=1e-13, atol=1e-15)
