@@ -110,10 +110,47 @@ rule figure_com_training:
         "../scripts/figure_com_training.py"
 
 
-rule com_flows:
-    """COM-2/3: gradient flow of an exponential sum on rho_omega, every omega and repeat."""
+rule com_flow_run:
+    """COM-2/3: gradient flow of an exponential sum on rho_omega, for one omega (its index in
+    the figure's list) and one repeat: the runs at small omega take minutes each at paper scale."""
     input:
         code=package_code("dynamics", "kernels", "plateaus", "seeding"),
+    output:
+        curve="results/com/{figure}/runs/omega{index}/r{repeat}/curve.csv",
+        summary="results/com/{figure}/runs/omega{index}/r{repeat}/summary.csv",
+    log:
+        "results/logs/com/{figure}/runs/omega{index}/r{repeat}.log",
+    benchmark:
+        "results/benchmarks/rules/com/{figure}/runs/omega{index}/r{repeat}.tsv"
+    wildcard_constraints:
+        figure=figure_constraint("com_flow"),
+        index=r"\d+",
+        repeat=r"\d+",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        spec=lambda w: {
+            k: v
+            for k, v in FIGURES[w.figure].items()
+            if k not in ("kind", "title", "omegas", "repeats")
+        },
+        omega=lambda w: FIGURES[w.figure]["omegas"][int(w.index)],
+        repeat=lambda w: int(w.repeat),
+        seed=SETTINGS["seed"],
+        figure=lambda w: w.figure,
+    script:
+        "../scripts/com_flow_run.py"
+
+
+rule com_flows:
+    """COM-2/3: every run of the figure, omega by omega, in one curve and one summary table."""
+    input:
+        curves=lambda w: flow_runs(w.figure, "curve"),
+        summaries=lambda w: flow_runs(w.figure, "summary"),
     output:
         curves="results/com/{figure}/flows.csv",
         times="results/com/{figure}/plateau_times.csv",
@@ -128,14 +165,7 @@ rule com_flows:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=20,
-    params:
-        spec=lambda w: {
-            k: v for k, v in FIGURES[w.figure].items() if k not in ("kind", "title")
-        },
-        seed=SETTINGS["seed"],
-        figure=lambda w: w.figure,
-        caption=lambda w: figure_caption(w.figure),
+        runtime=10,
     script:
         "../scripts/com_flows.py"
 

@@ -63,6 +63,16 @@ def figure_constraint(kind):
     return "|".join(re.escape(figure) for figure in ids) if ids else "(?!)"
 
 
+def flow_runs(figure, table):
+    """The per-run tables (curve or summary) of a com_flow figure, omega-major."""
+    spec = FIGURES[figure]
+    return [
+        f"results/com/{figure}/runs/omega{index}/r{repeat}/{table}.csv"
+        for index in range(len(spec["omegas"]))
+        for repeat in range(spec["repeats"])
+    ]
+
+
 PAPERS = {
     "IAT": "IAT (Wang, Li & Li, Inverse Approximation Theory for Nonlinear RNNs, ICLR 2024)",
     "COM": "COM (Li, Han, E & Li, On the Curse of Memory in RNNs, ICLR 2021)",
