@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from curse_of_memory import perturbation
 from curse_of_memory.curves import losses_from_table, losses_table, perturbation_curve
 from curse_of_memory.models import StudentRNN, StudentSpec, effective_weights, run_student
 from curse_of_memory.perturbation import (
@@ -159,9 +160,10 @@ def draw_loss_by_step_loop(spec, raw, x, y, w):
 
 
 @pytest.mark.parametrize("structure", ["diagonal", "full"])
-def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generator):
+def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generator, monkeypatch):
     """Diverged draws are not evaluated again and chunks stop early; each draw's running max over
     beta (what E_m and its bootstrap over draws use) equals that of evaluating everything."""
+    monkeypatch.setattr(perturbation, "STEP_ELEMENTS", 1)  # chunks of chunk_elements only
     spec = StudentSpec(width=5, structure=structure, activation="relu")
     model = StudentRNN(spec, generator)
     x = torch.randn(24, 50, 1, generator=generator)
@@ -199,7 +201,14 @@ def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generat
     np.testing.assert_allclose(got_draws[finite], expected[finite], rtol=1e-10)
 
 
-def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generator):
+def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generator, monkeypatch):
+    monkeypatch.setattr(perturbation, "STEP_ELEMENTS", 1)  # chunks of chunk_elements only
+    sizes = []
+
+    def counting_run_student(spec, weights, x):
+        sizes.append(weights.U.shape[0])
+        return run_student(spec, weights, x)
+
     spec = StudentSpec(width=4, activation="tanh", structure="full")
     model = StudentRNN(spec, generator)
     x = torch.randn(40, 30, 1, generator=generator)
@@ -210,8 +219,15 @@ def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generato
     ensemble = perturbed(model.raw(), directions, 0.5)
     full = ensemble_losses(spec, ensemble, x, y, w, chunk_elements=5 * 30 * 8)
     limit = float(full.median())
+    monkeypatch.setattr(perturbation, "run_student", counting_run_student)
     stopped = ensemble_losses(spec, ensemble, x, y, w, chunk_elements=5 * 30 * 8, limit=limit)
     above = full > limit
     assert above.any() and (~above).any()
     assert torch.isinf(stopped[above]).all()
     torch.testing.assert_close(stopped[~above], full[~above], rtol=1e-12, atol=0)
+    assert sizes[0] == 5 and sizes[-1] == int((~above).sum())  # the diverged left after chunk 1
+
+
+def test_betas_must_be_ascending():
+    with pytest.raises(ValueError, match="perturbation.betas: must be ascending"):
+        PerturbationConfig(betas=(0.0, 0.2, 0.1))

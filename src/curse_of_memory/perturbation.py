@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from .models import StudentSpec, Weights, effective_weights, impulse_response, run_student
+from .recurrence import STEP_ELEMENTS
 from .training import weighted_mse
 
 
@@ -135,6 +136,8 @@ class PerturbationConfig:
             raise ValueError(f"perturbation.method: unknown {self.method!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"perturbation.dtype: unknown {self.dtype!r}")
+        if any(later < earlier for earlier, later in zip(self.betas, self.betas[1:])):
+            raise ValueError(f"perturbation.betas: must be ascending, got {self.betas}")
 
 
 def ensemble_losses(
@@ -148,11 +151,14 @@ def ensemble_losses(
 ) -> torch.Tensor:
     """Weighted MSE of each model of an ensemble (raw tensors with a leading model dim).
 
-    Samples go in chunks of ``chunk_elements`` outputs of all models; after each chunk, a model
-    whose summed loss exceeds ``limit`` x (all samples) is +inf and leaves the ensemble.
+    Samples go in chunks of ``chunk_elements`` outputs of all models (at least the samples of
+    one step of the streamed loop); after each chunk, a model whose summed loss exceeds
+    ``limit`` x (all samples) is +inf and leaves the ensemble.
     """
     models = next(iter(raw.values())).shape[0]
-    samples = max(1, min(x.shape[0], chunk_elements // (x.shape[1] * spec.output_dim * models)))
+    chunk = chunk_elements // (x.shape[1] * spec.output_dim * models)
+    one_step = STEP_ELEMENTS // (models * spec.width)  # samples of one streamed step
+    samples = max(1, min(x.shape[0], max(chunk, one_step)))
     total = torch.zeros(models, dtype=x.dtype)
     active = torch.arange(models)
     with torch.no_grad():
@@ -160,7 +166,9 @@ def ensemble_losses(
         for start in range(0, x.shape[0], samples):
             ensemble = Weights(*(value[active] for value in vars(weights_e).values()))
             pred = run_student(spec, ensemble, x[start : start + samples])
-            total[active] += weighted_mse(pred, y[start : start + samples], weights) * len(pred[0])
+            total[active] += (
+                weighted_mse(pred, y[start : start + samples], weights) * pred.shape[-3]
+            )
             diverged = ~(total[active] <= limit * x.shape[0])  # nan included
             total[active[diverged]] = math.inf
             active = active[~diverged]
@@ -201,16 +209,16 @@ def perturbation_losses(
         alive = np.ones(next(iter(directions.values())).shape[0], dtype=bool)
         results = []
         for beta in config.betas:
-            if beta == 0:
-                ensemble = {name: value.unsqueeze(0) for name, value in raw.items()}
-            else:
-                chosen = torch.from_numpy(np.flatnonzero(alive))
-                ensemble = perturbed(
-                    raw, {name: value[chosen] for name, value in directions.items()}, beta
-                )
             evaluated = alive.copy() if beta > 0 else np.ones(1, dtype=bool)
             values = np.full(len(evaluated), math.inf)
             if evaluated.any():
+                if beta == 0:
+                    ensemble = {name: value.unsqueeze(0) for name, value in raw.items()}
+                else:
+                    chosen = torch.from_numpy(np.flatnonzero(alive))
+                    ensemble = perturbed(
+                        raw, {name: value[chosen] for name, value in directions.items()}, beta
+                    )
                 if exact:
                     kernel, offset = impulse_response(
                         spec, effective_weights(spec, ensemble, constrained=False), x.shape[1]

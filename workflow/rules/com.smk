@@ -151,6 +151,7 @@ rule com_flows:
     input:
         curves=lambda w: flow_runs(w.figure, "curve"),
         summaries=lambda w: flow_runs(w.figure, "summary"),
+        code=package_code("io"),
     output:
         curves="results/com/{figure}/flows.csv",
         times="results/com/{figure}/plateau_times.csv",
