@@ -138,3 +138,11 @@ def test_bad_spec_names_the_key():
         StudentSpec(width=3, activation="gelu")
     with pytest.raises(ValueError, match="student.eigen_init"):
         StudentSpec(width=3, eigen_init=(0.0, 1.0))
+
+
+@pytest.mark.parametrize("name", list(recurrence.ACTIVATIONS))
+def test_activation_written_into_a_tensor_equals_the_activation(name, generator):
+    u = 3 * torch.randn(50, generator=generator)
+    expected = recurrence.ACTIVATIONS[name](u.clone())
+    assert torch.equal(recurrence.INTO[name](u, torch.empty_like(u)), expected)
+    assert torch.equal(recurrence.INTO[name](u, u), expected) and torch.equal(u, expected)
