@@ -51,11 +51,15 @@ def paired_seconds(
         for run, spent in zip((reference, project), times):
             if warm_up:
                 run()
-            for _ in range(repeats):
-                start = time.perf_counter()
-                run()
-                spent.append(time.perf_counter() - start)
+            spent.extend(call_seconds(run) for _ in range(repeats))
     return statistics.median(times[0]), statistics.median(times[1])
+
+
+def call_seconds(run: Callable[[], object]) -> float:
+    """Wall time of one call of ``run``."""
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 def pair(width: int, structure: str, activation: str, dtype=torch.float64):
@@ -177,31 +181,26 @@ def ensemble_floor(width: int, draws: int, samples: int, dtype: torch.dtype) -> 
     its two kernels alone on the same shapes: the batched product [[-dt A, U], [dt c, 0]] and
     tanh. Their sum bounds any loop that does this arithmetic; the rest is the loop's own."""
     generator = torch.Generator().manual_seed(0)
-    system = torch.randn(draws, width + 1, width + 1, generator=generator, dtype=dtype) * 0.1
-    update = torch.randn(draws, width + 1, samples, generator=generator, dtype=dtype)
-    state = torch.randn(draws, width + 1, samples, generator=generator, dtype=dtype)
+
+    def randn(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, dtype=dtype)
+
+    A, U, b = 0.1 * randn(draws, width, width), randn(draws, width, 1), randn(draws, width)
+    c, c0 = randn(draws, 1, width), randn(draws, 1)
+    x = randn(samples, 100, 1)
+    system = randn(draws, width + 1, width + 1)
+    update, state = randn(draws, width + 1, samples), randn(draws, width + 1, samples)
     pre, s = state[:, :width], update[:, :width]
-    weights = (system[:, :width, -1:], system[:, :width, 0], system[:, :width, :width])
-    x = torch.randn(samples, 100, 1, generator=generator, dtype=dtype)
-    loop = recurrence.evaluation_loop
-    args = (x, weights[:2], weights[2], (system[:, -1:, :width], system[:, -1, -1:]), 1.0, "tanh")
     kernels = {
-        "loop": lambda: loop(*args),
+        "loop": lambda: recurrence.evaluation_loop(x, (U, b), A, (c, c0), 1.0, "tanh"),
         "product": lambda: [state.baddbmm_(system, update) for _ in range(100)],
         "tanh": lambda: [torch.tanh(pre, out=s) for _ in range(100)],
     }
     elements = draws * samples * width * 100
-    return {name: seconds_of(run) / elements * 1e9 for name, run in kernels.items()}
-
-
-def seconds_of(run: Callable[[], object], repeats: int = 5) -> float:
-    """Smallest wall time of ``run`` over ``repeats`` calls."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return {
+        name: min(call_seconds(run) for _ in range(5)) / elements * 1e9
+        for name, run in kernels.items()
+    }
 
 
 def main() -> None:
@@ -259,8 +258,7 @@ def main() -> None:
         f"\nwritten to {args.output} (eval pass: {eval_samples} samples; "
         f"sweeps: 1 + 21 x {draws} draws on {sweep_samples} samples)"
     )
-    chunk = perturbation.PerturbationConfig(betas=()).chunk_elements // (100 * draws)
-    columns = min(chunk, recurrence.STEP_ELEMENTS // (draws * 64))  # samples of one step
+    columns = recurrence.samples_per_step(draws, 64)
     for dtype in (torch.float64, torch.float32):
         ns = ensemble_floor(64, draws, columns, dtype)
         print(

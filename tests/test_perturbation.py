@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory import perturbation
+from curse_of_memory import perturbation, recurrence
 from curse_of_memory.curves import losses_from_table, losses_table, perturbation_curve
 from curse_of_memory.models import StudentRNN, StudentSpec, effective_weights, run_student
 from curse_of_memory.perturbation import (
@@ -163,7 +163,7 @@ def draw_loss_by_step_loop(spec, raw, x, y, w):
 def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generator, monkeypatch):
     """Diverged draws are not evaluated again and chunks stop early; each draw's running max over
     beta (what E_m and its bootstrap over draws use) equals that of evaluating everything."""
-    monkeypatch.setattr(perturbation, "STEP_ELEMENTS", 1)  # chunks of chunk_elements only
+    monkeypatch.setattr(recurrence, "STEP_ELEMENTS", 1)  # chunks of chunk_elements only
     spec = StudentSpec(width=5, structure=structure, activation="relu")
     model = StudentRNN(spec, generator)
     x = torch.randn(24, 50, 1, generator=generator)
@@ -202,7 +202,7 @@ def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generat
 
 
 def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generator, monkeypatch):
-    monkeypatch.setattr(perturbation, "STEP_ELEMENTS", 1)  # chunks of chunk_elements only
+    monkeypatch.setattr(recurrence, "STEP_ELEMENTS", 1)  # chunks of chunk_elements only
     sizes = []
 
     def counting_run_student(spec, weights, x):

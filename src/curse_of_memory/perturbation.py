@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .models import StudentSpec, Weights, effective_weights, impulse_response, run_student
-from .recurrence import STEP_ELEMENTS
+from .recurrence import samples_per_step
 from .training import weighted_mse
 
 
@@ -157,8 +157,7 @@ def ensemble_losses(
     """
     models = next(iter(raw.values())).shape[0]
     chunk = chunk_elements // (x.shape[1] * spec.output_dim * models)
-    one_step = STEP_ELEMENTS // (models * spec.width)  # samples of one streamed step
-    samples = max(1, min(x.shape[0], max(chunk, one_step)))
+    samples = min(x.shape[0], max(chunk, samples_per_step(models, spec.width)))
     total = torch.zeros(models, dtype=x.dtype)
     active = torch.arange(models)
     with torch.no_grad():

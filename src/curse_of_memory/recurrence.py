@@ -78,6 +78,11 @@ INTO: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
 STEP_ELEMENTS = 2**18  # models x samples x m of one step of evaluation_loop (2 MB in float64)
 
 
+def samples_per_step(models: int, width: int) -> int:
+    """Samples evaluation_loop streams at once: STEP_ELEMENTS / (models x width), at least 1."""
+    return max(1, STEP_ELEMENTS // (models * width))
+
+
 @torch.no_grad()
 def evaluation_loop(
     x: torch.Tensor,
@@ -97,7 +102,7 @@ def evaluation_loop(
         y_k       = y_{k-1} + dt c s_k,                    y_{-1} = c0,
 
     for full A one batched product per step, [pre; y] += [[-dt A, U], [dt c, 0]] [s_k; dx_k];
-    for diagonal A = diag(lam) the A term is elementwise. Chunks of STEP_ELEMENTS / (E m)
+    for diagonal A = diag(lam) the A term is elementwise. Chunks of :func:`samples_per_step`
     samples keep one step's working set in cache.
     """
     sigma = INTO[activation]
@@ -120,7 +125,7 @@ def evaluation_loop(
     steps = torch.diff(columns, dim=0, append=columns[-1:])  # x_{k+1} - x_k (last: 0, unused)
     length, _, batch = columns.shape
     y = torch.empty(length, models, outputs, batch, dtype=x.dtype)
-    chunk = max(1, STEP_ELEMENTS // (models * width))
+    chunk = samples_per_step(models, width)
     for start in range(0, batch, chunk):
         part = slice(start, start + chunk)
         first = columns[0, :, part].expand(models, dim, -1)
