@@ -19,10 +19,14 @@ PARAMS = tuple(PARAMETERIZATIONS)
 
 
 def loop_outputs(model: StudentRNN, x: torch.Tensor) -> torch.Tensor:
-    """The reference: the plain autograd step loop, encoder and decoder written out."""
+    """The reference: the plain autograd step loop, encoder and decoder written out; relu acts
+    on the drive, h_{k+1} = h_k + dt (relu(z_k) - A h_k)."""
     w = model.weights()
     z = x @ w.U.t() + w.b
-    states = step_loop(z, w.recurrence, model.spec.dt, model.spec.activation)
+    activation = model.spec.activation
+    if activation == "relu":
+        z, activation = torch.relu(z), "linear"
+    states = step_loop(z, w.recurrence, model.spec.dt, activation)
     return states @ w.c.t() + w.c0
 
 

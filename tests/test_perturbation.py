@@ -152,10 +152,13 @@ def test_loss_table_round_trips():
 
 def draw_loss_by_step_loop(spec, raw, x, y, w):
     """One perturbed model, evaluated by the plain autograd step loop (independent of the
-    ensemble path)."""
+    ensemble path); relu acts on the drive, h_{k+1} = h_k + dt (relu(z_k) - A h_k)."""
     weights = effective_weights(spec, raw, constrained=False)
     z = x @ weights.U.t() + weights.b
-    states = step_loop(z, weights.recurrence, spec.dt, spec.activation)
+    activation = spec.activation
+    if activation == "relu":
+        z, activation = torch.relu(z), "linear"
+    states = step_loop(z, weights.recurrence, spec.dt, activation)
     return float(weighted_mse(states @ weights.c.t() + weights.c0, y, w))
 
 

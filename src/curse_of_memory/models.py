@@ -2,6 +2,9 @@
 
     h_0 = 0,   h_{k+1} = h_k + dt * sigma(U x_k + b - A h_k),   y_k = c h_{k+1} + c0,
 
+(for sigma = relu the drive form h_{k+1} = h_k + dt (relu(U x_k + b) - A h_k), see
+:data:`.recurrence.DRIVE_ACTIVATIONS`)
+
 with A = P^T diag(lam) P ("full": P trainable, initialised orthogonal) or A = diag(lam)
 ("diagonal"), lam = f(w) for a parameterization f of the raw weights w:
 
@@ -30,7 +33,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .recurrence import ACTIVATIONS, evaluation_loop, fused_recurrence
+from .recurrence import (
+    ACTIVATIONS,
+    DRIVE_ACTIVATIONS,
+    drive_loop,
+    evaluation_loop,
+    fused_recurrence,
+)
 
 STRUCTURES = ("diagonal", "full")
 
@@ -187,18 +196,22 @@ def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.T
     if spec.linear:
         kernel, offset = impulse_response(spec, weights, x.shape[1])
         return toeplitz_convolve(kernel, offset, x)
+    on_drive = spec.activation in DRIVE_ACTIVATIONS
     if weights.U.dim() == 2 and torch.is_grad_enabled():
         batch, length, dim = x.shape
         inputs = x.transpose(0, 1).reshape(length * batch, dim)  # time-major rows
         z = torch.addmm(weights.b, inputs, weights.U.t()).reshape(length, batch, -1)
-        states = fused_recurrence(z, weights.recurrence, spec.dt, spec.activation).flatten(0, 1)
+        if on_drive:
+            z, activation = ACTIVATIONS[spec.activation](z), "linear"
+        else:
+            activation = spec.activation
+        states = fused_recurrence(z, weights.recurrence, spec.dt, activation).flatten(0, 1)
         y = torch.addmm(weights.c0, states, weights.c.t()).reshape(length, batch, -1)
         return y.transpose(0, 1)
     lead = weights.U.shape[:-2]
     flat = Weights(*(w.reshape(-1, *w.shape[len(lead) :]) for w in vars(weights).values()))
-    y = evaluation_loop(
-        x, (flat.U, flat.b), flat.recurrence, (flat.c, flat.c0), spec.dt, spec.activation
-    )
+    loop = drive_loop if on_drive else evaluation_loop
+    y = loop(x, (flat.U, flat.b), flat.recurrence, (flat.c, flat.c0), spec.dt, spec.activation)
     return y.reshape(*lead, *y.shape[1:])
 
 

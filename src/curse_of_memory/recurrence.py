@@ -30,6 +30,13 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+DRIVE_ACTIVATIONS = ("relu",)
+"""Activations applied to the drive instead: h_{k+1} = h_k + dt (sigma(z_k) - A h_k). Inside the
+feedback, relu makes every increment dt relu(.) >= 0, so each state could only grow and a
+zero-mean target would be out of reach; on the drive, the state moves both ways and A alone
+decides stability, as in the theorem's setting."""
+
+
 def activation_slope(name: str, post: torch.Tensor) -> torch.Tensor:
     """sigma'(pre) written in terms of post = sigma(pre) (the same for every pre of a post)."""
     if name == "tanh":
@@ -148,6 +155,43 @@ def evaluation_loop(
             else:
                 state.baddbmm_(system, update)
             y[k, ..., part] = out
+    return y.permute(1, 3, 0, 2)
+
+
+@torch.no_grad()
+def drive_loop(
+    x: torch.Tensor,
+    drive: tuple[torch.Tensor, torch.Tensor],
+    recurrence: torch.Tensor,
+    readout: tuple[torch.Tensor, torch.Tensor],
+    dt: float,
+    activation: str,
+) -> torch.Tensor:
+    """Outputs y (E, batch, T, o) of E drive-form models (see DRIVE_ACTIVATIONS), no autograd:
+
+        h_{k+1} = h_k - dt A h_k + dt sigma(U x_k + b),   y_k = c h_{k+1} + c0,
+
+    arguments as for :func:`evaluation_loop`; samples are columns, streamed in chunks.
+    """
+    sigma = ACTIVATIONS[activation]
+    U, b = drive
+    c, c0 = readout
+    models, width = b.shape
+    columns = x.permute(1, 2, 0).contiguous()  # (T, d, batch)
+    length, dim, batch = columns.shape
+    y = torch.empty(length, models, c.shape[-2], batch, dtype=x.dtype)
+    chunk = samples_per_step(models, width)
+    for start in range(0, batch, chunk):
+        part = slice(start, start + chunk)
+        h = x.new_zeros(models, width, columns[0, :, part].shape[-1])
+        for k in range(length):
+            inputs = columns[k, :, part].expand(models, dim, -1)
+            if recurrence.dim() == 2:
+                h.addcmul_(h, recurrence.unsqueeze(-1), value=-dt)
+            else:
+                h = torch.baddbmm(h, recurrence, h, alpha=-dt)
+            h.add_(sigma(torch.baddbmm(b.unsqueeze(-1), U, inputs)), alpha=dt)
+            y[k, ..., part] = torch.baddbmm(c0.unsqueeze(-1), c, h)
     return y.permute(1, 3, 0, 2)
 
 

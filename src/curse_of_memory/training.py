@@ -1,4 +1,5 @@
-"""Training of students: AdamW, gradient clipping, ReduceLROnPlateau, early stop at a threshold.
+"""Training of students: AdamW, gradient clipping, ReduceLROnPlateau (with a floor), early stop
+at a threshold or on convergence.
 
 The loss is the time-weighted MSE of the public code: the residual at step k is scaled by
 w_k = T (k+1)^p / sum_j (j+1)^p (p = 2, so the weights sum to T) before squaring,
@@ -6,6 +7,11 @@ w_k = T (k+1)^p / sum_j (j+1)^p (p = 2, so the weights sum to T) before squaring
     L = mean_{n,k,j} (w_k (yhat_nkj - y_nkj))^2,
 
 or the plain MSE (all w_k = 1).
+
+Training has converged when the best validation loss fell by less than a fraction
+``converge_tolerance`` over the last ``converge_window`` epochs:
+best_e >= (1 - tolerance) best_{e - window}. It then stops (``stop_reason`` "converged"); a
+student cut by ``max_epochs`` while still improving is recorded as not converged.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from . import io
 from .models import StudentRNN
 
 Log = Callable[[str], None]
+FITS = ("gradient", "least_squares")
 
 
 @dataclass(frozen=True)
@@ -36,15 +43,21 @@ class TrainConfig:
     grad_clip: float = 0.5
     plateau_factor: float = 0.1
     plateau_patience: int = 10
+    min_lr: float = 0.0  # the plateau schedule never lowers the learning rate below this
     loss: str = "weighted"
     weight_power: float = 2.0
     stop_loss: float = 1e-8
     max_epochs: int = 100
+    converge_window: int = 0  # > 0: stop once the best validation loss stalls over this many epochs
+    converge_tolerance: float = 0.01
     log_every: int = 10
     dtype: str = "float64"  # precision of training; evaluation stays in the workflow's dtype
     epochs_per_job: int = 0  # > 0: the workflow trains in jobs of this many epochs (checkpoints)
+    fit: str = "gradient"  # gradient | least_squares (linear students: least_squares.py)
 
     def __post_init__(self) -> None:
+        if self.fit not in FITS:
+            raise ValueError(f"student.fit: expected one of {FITS}, got {self.fit!r}")
         if self.loss not in ("weighted", "plain"):
             raise ValueError(f"training.loss: expected 'weighted' or 'plain', got {self.loss!r}")
         if self.dtype not in ("float64", "float32"):
@@ -97,6 +110,8 @@ class TrainResult:
     steps: int = 0
     stop_reason: str = "max_epochs"
     diverged_step: int | None = None
+    converged: bool = False
+    fit: str = "gradient"
 
 
 class Trainer:
@@ -128,6 +143,7 @@ class Trainer:
             mode="min",
             factor=config.plateau_factor,
             patience=config.plateau_patience,
+            min_lr=config.min_lr,
         )
         self.result = TrainResult()
         self.best_state = copy.deepcopy(model.state_dict())
@@ -176,9 +192,25 @@ class Trainer:
                     f"lr {lr:.1e} elapsed {elapsed:.1f}s"
                 )
             if valid < config.stop_loss:
-                result.stop_reason = "threshold"
+                result.stop_reason, result.converged = "threshold", True
                 log(f"epoch {epoch}: validation loss {valid:.3e} below {config.stop_loss:.1e}")
                 return
+            if self.stalled():
+                result.stop_reason, result.converged = "converged", True
+                log(
+                    f"epoch {epoch}: converged (best validation loss {result.best_valid:.3e} fell "
+                    f"by less than {config.converge_tolerance:g} over {config.converge_window} "
+                    "epochs)"
+                )
+                return
+
+    def stalled(self) -> bool:
+        """best_e >= (1 - tolerance) best_{e - window}: no real progress over the window."""
+        window, history = self.config.converge_window, self.result.history
+        if window <= 0 or len(history) <= window:
+            return False
+        before = min(entry["valid_loss"] for entry in history[:-window])
+        return self.result.best_valid >= (1.0 - self.config.converge_tolerance) * before
 
     def finish(self) -> TrainResult:
         """Load the best-validation weights, project them (model.project_()), return the record."""
@@ -222,7 +254,10 @@ def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.
 
 
 def segment_ends(config: TrainConfig) -> list[int]:
-    """Last epoch of each training job: every epochs_per_job epochs, and max_epochs."""
+    """Last epoch of each training job: every epochs_per_job epochs, and max_epochs (one job for
+    a least-squares fit, which has no epochs)."""
+    if config.fit == "least_squares":
+        return [config.max_epochs]
     step = config.epochs_per_job or config.max_epochs
     return [*range(step, config.max_epochs, step), config.max_epochs]
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import torch
 
-from curse_of_memory import io, jobs, models, seeding, training
+from curse_of_memory import io, jobs, least_squares, models, seeding, training
 
 
 def write_student(model, data, config, result, evaluation, log):
@@ -33,6 +33,8 @@ def write_student(model, data, config, result, evaluation, log):
         "steps": result.steps,
         "stop_reason": result.stop_reason,
         "diverged_step": result.diverged_step,
+        "converged": result.converged,
+        "fit": result.fit,
         "history": result.history,
     }
     spec_text = json.dumps(asdict(model.spec))
@@ -52,15 +54,19 @@ dtype = jobs.torch_dtype(config.dtype)
 data = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.data).items()}
 generator = seeding.torch_generator(params.seed, "student", *params.key)
 trainer = training.Trainer(models.StudentRNN(spec, generator, dtype), data, config, generator)
-if snakemake.input.resume:
-    trainer.load(snakemake.input.resume)
-    log(f"resumed from {snakemake.input.resume} after epoch {trainer.result.epochs}")
-until = params.until_epoch or config.max_epochs
-log(f"training {spec} on {params.key} up to epoch {until} of {config.max_epochs}")
-trainer.run(until, log)
-if params.until_epoch:
+if config.fit == "least_squares":
+    log(f"least-squares fit of {spec} on {params.key}")
+    result = least_squares.fit_result(trainer.model, data, trainer.weights, log)
+else:
+    if snakemake.input.resume:
+        trainer.load(snakemake.input.resume)
+        log(f"resumed from {snakemake.input.resume} after epoch {trainer.result.epochs}")
+    until = params.until_epoch or config.max_epochs
+    log(f"training {spec} on {params.key} up to epoch {until} of {config.max_epochs}")
+    trainer.run(until, log)
+    result = None if params.until_epoch else trainer.finish()
+if result is None:
     trainer.save(snakemake.output[0])
     log(f"checkpoint after epoch {trainer.result.epochs}")
 else:
-    result = trainer.finish()
     write_student(trainer.model, data, config, result, jobs.torch_dtype(params.dtype), log)

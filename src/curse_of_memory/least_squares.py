@@ -1,0 +1,187 @@
+"""Linear students fitted by least squares (the construction behind IAT Figure 1).
+
+A linear student with diagonal A is a causal convolution with an exponential-sum kernel,
+
+    y_k = sum_s K_s x_{k-s},   K_s = dt sum_i a_i q_i^s,   q_i = 1 - dt lam_i,   a_i = c_i U_i,
+
+and its training loss L = mean_{n,k} w_k^2 (yhat_nk - y_nk)^2 is a quadratic form in K:
+
+    L(K) = K^T G K - 2 h^T K + L_0,
+    G_{s s'} = (1/(N T)) sum_{n,k} w_k^2 x_{n,k-s} x_{n,k-s'},
+    h_s = (1/(N T)) sum_{n,k} w_k^2 y_{n,k} x_{n,k-s},   L_0 = (1/(N T)) sum_{n,k} w_k^2 y_{n,k}^2.
+
+With G = R^T R (Cholesky) and z = R^{-T} h, L = ||R K - z||^2 + (L_0 - ||z||^2). For fixed decays
+q the best coefficients solve a linear least-squares problem, a(q) = argmin ||R Phi(q) a - z||
+with Phi_{s i} = dt q_i^s; the decays minimise the projected residual (variable projection),
+whose gradient is, because d/da vanishes at a(q),
+
+    d ||r||^2 / d u_i = -2 a_i r^T R dPhi_{:, i}/du_i,   q_i = sigmoid(u_i) in (0, 1),
+
+minimised by L-BFGS, one mode added at a time (:func:`fit_kernel`). This is the exact
+minimiser of the student's own training loss over its kernel, so E_m(0) is what width m can
+reach, not what an optimiser happened to reach in a number of epochs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.linalg import solve_triangular
+from scipy.optimize import minimize
+
+from .models import PARAMETERIZATIONS, StudentRNN
+from .training import Log, TrainResult, evaluate
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Cholesky factor R of G, z = R^{-T} h and L_0 (see the module docstring)."""
+
+    R: np.ndarray
+    z: np.ndarray
+    L0: float
+
+
+def loss_moments(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> Moments:
+    """G, h and L_0 of the weighted loss on inputs x (N, T) and targets y (N, T)."""
+    count, length = x.shape
+    omega = np.asarray(weights, dtype=float) ** 2
+    inputs = x.T @ x / count  # inputs[i, j] = mean_n x_ni x_nj
+    cross = y.T @ x / count  # cross[k, j] = mean_n y_nk x_nj
+    G = np.zeros((length, length))
+    h = np.zeros(length)
+    for k in range(length):
+        lagged = slice(k, None, -1) if k else slice(0, 1)  # x_k, x_{k-1}, ..., x_0
+        G[: k + 1, : k + 1] += omega[k] * inputs[lagged, lagged]
+        h[: k + 1] += omega[k] * cross[k, lagged]
+    G /= length
+    h /= length
+    R = np.linalg.cholesky(G).T
+    z = solve_triangular(R, h, trans="T")
+    L0 = float(np.mean(omega * np.mean(y * y, axis=0)))
+    return Moments(R, z, L0)
+
+
+@dataclass
+class KernelFit:
+    """Decays q, coefficients a, the loss reached and how the optimiser ended."""
+
+    q: np.ndarray
+    a: np.ndarray
+    loss: float
+    iterations: int
+    converged: bool
+    message: str
+
+
+def _projected(u: np.ndarray, moments: Moments, dt: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Projected residual ||r||^2 (the loss minus its irreducible part L_0 - ||z||^2), its
+    gradient in u and the coefficients a(q)."""
+    q = 1.0 / (1.0 + np.exp(-u))
+    s = np.arange(moments.R.shape[0])[:, None]
+    Phi = dt * q**s
+    design = moments.R @ Phi
+    a = np.linalg.lstsq(design, moments.z, rcond=None)[0]
+    residual = moments.z - design @ a
+    dPhi = dt * s * q ** np.maximum(s - 1, 0) * (q * (1 - q))
+    gradient = -2.0 * a * ((moments.R @ dPhi).T @ residual)
+    return float(residual @ residual), gradient, a
+
+
+def _refine(q0: np.ndarray, moments: Moments, dt: float, iterations: int):
+    """L-BFGS on the projected residual from decays q0."""
+    u0 = np.log(q0) - np.log1p(-q0)
+    return minimize(
+        lambda u: _projected(u, moments, dt)[:2],
+        u0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": iterations, "ftol": 1e-15, "gtol": 1e-12},
+    )
+
+
+def fit_kernel(moments: Moments, width: int, dt: float, iterations: int = 2000) -> KernelFit:
+    """The least-squares m-term exponential-sum kernel, built one mode at a time.
+
+    Mode j + 1 starts at the candidate decay (1 - dt lam, lam spread evenly in log over
+    [1/T, 0.9] / dt, fastest first) that lowers the projected residual most, then all decays
+    are refined together. So the fit of width m starts from that of width m - 1 and can only
+    be better; a mode the target does not need (the residual is already at rounding level)
+    goes to the fastest candidate with a ~ 0, where it does not touch the stability margin.
+    """
+    length = moments.R.shape[0]
+    resolution = 1e-20 * moments.L0  # a residual change below this is rounding, not a better fit
+    candidates = 1.0 - np.geomspace(0.9, 1.0 / length, 4 * length // 10)
+    u = np.empty(0)
+    iterations_used, result = 0, None
+    for _ in range(width):
+        best_q, best_residual = candidates[0], math.inf
+        for q in candidates:
+            trial = np.append(1.0 / (1.0 + np.exp(-u)), q)
+            residual = _projected(np.log(trial) - np.log1p(-trial), moments, dt)[0]
+            if residual < best_residual - resolution:
+                best_q, best_residual = q, residual
+        result = _refine(np.append(1.0 / (1.0 + np.exp(-u)), best_q), moments, dt, iterations)
+        u = result.x
+        iterations_used += int(result.nit)
+    residual, _, a = _projected(u, moments, dt)
+    return KernelFit(
+        q=1.0 / (1.0 + np.exp(-u)),
+        a=a,
+        loss=residual + moments.L0 - float(moments.z @ moments.z),
+        iterations=iterations_used,
+        converged=bool(result.success),
+        message=str(result.message),
+    )
+
+
+@torch.no_grad()
+def fit_linear_student(
+    student: StudentRNN, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor
+) -> KernelFit:
+    """Set a linear student's weights to the least-squares exponential-sum fit of its loss.
+
+    lam_i = (1 - q_i) / dt, w_i = f^{-1}(lam_i); balanced factors U_i = sqrt|a_i|,
+    c_i = sign(a_i) sqrt|a_i|; b = 0, c0 = 0; for a full structure P = I.
+    """
+    spec = student.spec
+    if not spec.linear or spec.input_dim != 1 or spec.output_dim != 1:
+        raise ValueError(
+            "student.fit: least_squares needs a linear student with one input and one output"
+        )
+    moments = loss_moments(
+        x[..., 0].double().numpy(), y[..., 0].double().numpy(), weights.double().numpy()
+    )
+    fit = fit_kernel(moments, spec.width, spec.dt)
+    dtype = student.w.dtype
+    lam = torch.as_tensor((1.0 - fit.q) / spec.dt, dtype=dtype)
+    student.w.copy_(PARAMETERIZATIONS[spec.parameterization].inverse(lam))
+    root = torch.as_tensor(np.sqrt(np.abs(fit.a)), dtype=dtype)
+    student.U.copy_(root.unsqueeze(-1))
+    student.c.copy_((torch.as_tensor(np.sign(fit.a), dtype=dtype) * root).unsqueeze(0))
+    student.b.zero_()
+    student.c0.zero_()
+    if not spec.diagonal:
+        student.P.copy_(torch.eye(spec.width, dtype=dtype))
+    if not math.isfinite(fit.loss):
+        fit.converged = False
+    return fit
+
+
+def fit_result(
+    student: StudentRNN, data: dict[str, torch.Tensor], weights: torch.Tensor, log: Log = print
+) -> TrainResult:
+    """Fit ``student`` on data["train/..."] and record it like a training run (steps: L-BFGS
+    iterations; converged: the optimiser's own convergence test)."""
+    fit = fit_linear_student(student, data["train/x"], data["train/y"], weights)
+    log(f"fit loss {fit.loss:.3e} after {fit.iterations} L-BFGS iterations ({fit.message})")
+    return TrainResult(
+        best_valid=evaluate(student, data["valid/x"], data["valid/y"], weights),
+        steps=fit.iterations,
+        stop_reason="least_squares",
+        converged=fit.converged,
+        fit="least_squares",
+    )
