@@ -93,3 +93,42 @@ def test_decay_claim_verdicts(values, expect, verdict):
     times = np.arange(1.0, 200.0)
     row = decay_claim("F", "curve", classify_decay(times, values(times)), expect)
     assert row["verdict"] == verdict and row["figure"] == "F"
+
+
+def test_pure_shapes_are_classified_with_decisive_evidence():
+    times = np.arange(1.0, 200.0)
+    exponential = classify_decay(times, 2.0 * np.exp(-0.05 * times))
+    power_law = classify_decay(times, 3.0 * times**-2.5)
+    assert exponential.label == "exponential" and exponential.evidence > 10
+    assert power_law.label == "polynomial" and power_law.evidence < -10
+    assert exponential.tail == (60.0, 199.0) and exponential.points == 140
+
+
+def _blend(times: np.ndarray, weight: float) -> np.ndarray:
+    """log M = -(weight * 0.05 t + (1 - weight) * 2 log t): exponential at 1, power law at 0."""
+    return np.exp(-(weight * 0.05 * times + (1.0 - weight) * 2.0 * np.log(times)))
+
+
+def test_a_curve_both_models_fit_equally_is_undetermined():
+    from scipy.optimize import brentq
+
+    times = np.arange(1.0, 200.0)
+    # the evidence runs from < 0 (power law) to > 0 (exponential) along the blend: find the tie
+    tie = brentq(lambda w: classify_decay(times, _blend(times, w)).evidence, 0.05, 0.95)
+    fit = classify_decay(times, _blend(times, tie))
+    assert fit.label == "undetermined" and abs(fit.evidence) < 1e-6
+    assert fit.exponential_r2 > 0.99 and fit.polynomial_r2 > 0.99  # both fit: R^2 cannot decide
+    row = decay_claim("F", "tie", fit, "exponential")
+    assert row["verdict"] == "fail" and row["value"].startswith("undetermined")
+    assert decay_claim("F", "tie", fit, "not_exponential")["verdict"] == "fail"
+
+
+def test_the_label_needs_the_margin():
+    times = np.arange(1.0, 200.0)
+    curve = _blend(times, 0.9)
+    fit = classify_decay(times, curve)
+    assert fit.label == "exponential"
+    assert classify_decay(times, curve, min_evidence=fit.evidence + 0.1).label == "undetermined"
+    # the evidence is a ratio of residual sums: it does not grow with the sampling density
+    fine = np.arange(1.0, 200.0, 0.25)
+    assert classify_decay(fine, _blend(fine, 0.9)).evidence == pytest.approx(fit.evidence, abs=0.1)

@@ -56,3 +56,23 @@ def test_summary_of_random_rnns_is_an_exponential_decay():
     np.testing.assert_allclose(summary.mean, curves.mean(0))
     np.testing.assert_allclose(summary.standard_error, curves.std(0, ddof=1) / 2)
     assert summary.fit.label == "exponential" and summary.fit.exponential_rate > 0
+
+
+def test_decay_is_classified_on_the_geometric_mean_of_the_draws():
+    # exponentials with spread rates: the geometric mean is exp(-mean(r) t), exactly exponential
+    times = np.arange(1.0, 101.0)
+    rates = np.array([0.2, 0.3, 0.45, 0.6])
+    curves = np.exp(-rates[:, None] * times) * np.array([1.0, 3.0, 0.5, 2.0])[:, None]
+    summary = random_models.summarize(times, curves, floor=1e-300)
+    assert summary.fit.label == "exponential"
+    assert summary.fit.exponential_rate == pytest.approx(rates.mean())
+    assert summary.draw_labels == {"exponential": 4}
+    np.testing.assert_allclose(summary.mean, curves.mean(0))  # the figure still draws the mean
+
+
+def test_geometric_mean_stops_where_the_first_draw_reaches_the_floor():
+    times = np.arange(1.0, 101.0)
+    curves = np.stack([np.exp(-0.5 * times), np.exp(-0.1 * times)])  # the first: 1e-12 at t = 55
+    kept_times, kept = random_models.geometric_mean(times, curves, floor=1e-12)
+    assert kept_times[-1] == 55.0
+    np.testing.assert_allclose(kept, np.exp(-0.3 * kept_times))

@@ -7,7 +7,13 @@ Every model maps (batch, T, d) to its last layer's states (batch, T, hidden), in
 
 For ``draws`` independently seeded models the memory function M_j(t) of draw j is computed by
 :func:`.memory.memory_function`; :func:`summarize` gives the mean over draws, its standard error
-sqrt(var_j M_j(t) / draws), and the decay fit of the mean curve.
+sqrt(var_j M_j(t) / draws), and the decay fit of the geometric mean exp(mean_j log M_j(t)).
+
+The decay is classified on the geometric mean because averaging logs keeps the class of the
+draws: if every M_j = c_j exp(-r_j t), the geometric mean is exp(-mean(r) t), exactly
+exponential, and power laws stay power laws. The arithmetic mean sum_j c_j exp(-r_j t) / J of
+exponentials with spread rates is log-convex, and on a finite tail it bends towards a power law
+(a continuum of such rates is how power laws arise); it is what the figure draws.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .memory import DecayFit, classify_decay, memory_function, resolved
+from .memory import MIN_EVIDENCE, DecayFit, classify_decay, memory_function, resolved
 from .seeding import derive_seed, torch_generator
 from .ssm import DiagonalSSM
 
@@ -93,13 +99,24 @@ def memory_draws(
 
 @dataclass(frozen=True)
 class MemorySummary:
-    """Mean memory over draws, its standard error, and the decay fit of the mean."""
+    """Mean memory over draws, its standard error, and the decay fit of the geometric mean."""
 
     times: np.ndarray
     mean: np.ndarray
     standard_error: np.ndarray
-    fit: DecayFit
-    resolved_until: float  # last time at which the mean is above the rounding floor
+    fit: DecayFit  # of the geometric mean, up to resolved_until
+    resolved_until: float  # last time at which every draw is above the rounding floor
+    draw_labels: dict[str, int]  # label -> number of draws whose own curve gets it
+
+
+def geometric_mean(
+    times: np.ndarray, curves: np.ndarray, floor: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """(times, exp(mean_j log M_j)) up to the last time at which every draw exceeds ``floor``."""
+    ends = [resolved(times, curve, floor)[0].size for curve in curves]
+    end = max(min(ends), 1)
+    logs = np.log(np.maximum(curves[:, :end], floor))  # a transient dip counts as the floor
+    return np.asarray(times[:end], dtype=float), np.exp(logs.mean(axis=0))
 
 
 def summarize(
@@ -108,10 +125,19 @@ def summarize(
     tail_start: float = 0.3,
     floor: float = 1e-12,
     min_decay_factor: float = 2.0,
+    min_evidence: float = MIN_EVIDENCE,
 ) -> MemorySummary:
-    """Mean and standard error over draws; classify_decay on the mean where it exceeds ``floor``."""
+    """Mean and standard error over draws; classify_decay of the geometric mean and of each draw.
+
+    Every fit stops where its curve last exceeds the absolute rounding ``floor``.
+    """
     mean = curves.mean(axis=0)
     spread = curves.std(axis=0, ddof=1) if curves.shape[0] > 1 else np.zeros_like(mean)
-    kept_times, kept_mean = resolved(times, mean, floor)
-    fit = classify_decay(kept_times, kept_mean, tail_start, 0.0, min_decay_factor)
-    return MemorySummary(times, mean, spread / np.sqrt(curves.shape[0]), fit, float(kept_times[-1]))
+    settings = (tail_start, 0.0, min_decay_factor, min_evidence)
+    kept_times, kept = geometric_mean(times, curves, floor)
+    fit = classify_decay(kept_times, kept, *settings)
+    labels = [classify_decay(*resolved(times, curve, floor), *settings).label for curve in curves]
+    counts = {label: labels.count(label) for label in sorted(set(labels))}
+    return MemorySummary(
+        times, mean, spread / np.sqrt(curves.shape[0]), fit, float(kept_times[-1]), counts
+    )

@@ -23,7 +23,11 @@ for layers in family["layers"]:
          "t": t, "mean": m, "standard_error": e, "draws": params.draws}
         for t, m, e in zip(times, summary.mean, summary.standard_error)
     ]  # fmt: skip
-    subject = f"{layers} layer{'s' if layers > 1 else ''}, mean of {params.draws} draws"
+    individually = ", ".join(f"{n} {label}" for label, n in summary.draw_labels.items())
+    subject = (
+        f"{layers} layer{'s' if layers > 1 else ''}, geometric mean of {params.draws} draws "
+        f"(draws on their own: {individually})"
+    )
     claim_rows.append(memory.decay_claim(figure, subject, summary.fit, spec["expect"]))
     log(f"{layers} layers: {summary.fit}")
 

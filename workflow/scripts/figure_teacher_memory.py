@@ -26,8 +26,9 @@ rows = [
 ]
 io.write_csv(snakemake.output.csv, pd.DataFrame(rows))
 label = memory["heaviside"]["decay"]["label"]
-expected_exponential = params.expect == "exponential"
-passed = (label == "exponential") == expected_exponential
+# "slow" needs evidence of slow decay: undetermined (a tie of the two tail fits) passes neither
+slow_labels = ("polynomial", "non-decaying")
+passed = label in (("exponential",) if params.expect == "exponential" else slow_labels)
 rows = [
     claims.claim(
         params.figure,
