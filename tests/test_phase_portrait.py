@@ -50,3 +50,52 @@ def test_analysis_sends_most_of_the_grid_to_the_origin():
     assert portrait.labels[origin] == "stable"
     assert portrait.basin_fraction[origin] > 0.8
     assert portrait.basin_fraction.sum() + portrait.transit_fraction == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("corner", "eigenvalues"),
+    # hand-derived: J(c) = diag(-2 c_i (W c)_i); W (1, 1) = (2, -7), W (1, -1) = (0, -1)
+    [((1, 1), (-4, 14)), ((-1, -1), (-4, 14)), ((1, -1), (-2, 0)), ((-1, 1), (-2, 0))],
+)
+def test_corner_jacobians_match_the_closed_form(corner, eigenvalues):
+    c = np.array(corner, float)
+    np.testing.assert_allclose(pp.jacobian(c, W), pp.corner_jacobian(c, W), atol=0)
+    np.testing.assert_allclose(pp.corner_jacobian(c, W), np.diag(np.diag(pp.corner_jacobian(c, W))))
+    np.testing.assert_allclose(np.sort(np.linalg.eigvals(pp.jacobian(c, W)).real), eigenvalues)
+
+
+def test_origin_is_a_stable_node_with_a_double_eigenvalue():
+    # J(0) = W: trace -2, det 1, so (lambda + 1)^2 = 0; W + I is nilpotent (a Jordan block)
+    np.testing.assert_array_equal(pp.jacobian(np.zeros(2), W), W)
+    assert np.trace(W) == -2 and np.linalg.det(W) == pytest.approx(1.0)
+    np.testing.assert_array_equal((W + np.eye(2)) @ (W + np.eye(2)), np.zeros((2, 2)))
+
+
+def test_edges_carry_the_cycle_and_the_saddle_nodes_release_slowly():
+    s = np.linspace(-0.9, 0.9, 7)
+    top, right = (
+        pp.vector_field(np.stack([s, 1 + 0 * s], 1), W),
+        pp.vector_field(np.stack([1 + 0 * s, s], 1), W),
+    )
+    bottom, left = (
+        pp.vector_field(np.stack([s, -1 + 0 * s], 1), W),
+        pp.vector_field(np.stack([-1 + 0 * s, s], 1), W),
+    )
+    # (-1, 1) -> (1, 1) -> (1, -1) -> (-1, -1) -> (-1, 1); the edges are invariant
+    assert np.all(top[:, 0] > 0) and np.all(right[:, 1] < 0)
+    assert np.all(bottom[:, 0] < 0) and np.all(left[:, 1] > 0)
+    np.testing.assert_array_equal(
+        np.concatenate([top[:, 1], bottom[:, 1], right[:, 0], left[:, 0]]), 0
+    )
+    # leaving (1, -1) along v_2 = -1: a = 1 - v_1 grows like a' = 2 a^2 (algebraically)
+    for a in (1e-2, 1e-3, 1e-4):
+        assert -pp.vector_field(np.array([1 - a, -1.0]), W)[0] == pytest.approx(2 * a**2, rel=2 * a)
+
+
+def test_numerical_attractors_are_the_origin_and_the_opposite_corners():
+    portrait = pp.analyse(pp.PortraitSpec(grid=21, horizon=100.0))
+    found = {tuple(np.round(p).astype(int)) for p in portrait.attractors}
+    assert found == {(0, 0), (1, -1), (-1, 1)}
+    share = dict(zip(map(tuple, np.round(portrait.points).astype(int)), portrait.basin_fraction))
+    assert share[(1, 1)] == 0 and share[(-1, -1)] == 0  # the paper's (1, 1), (-1, -1): saddles
+    assert share[(1, -1)] == pytest.approx(share[(-1, 1)])  # f(-v) = -f(v): point symmetry

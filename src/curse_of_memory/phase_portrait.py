@@ -2,12 +2,23 @@
 
     dv/dt = f(v) = (I - diag(v)^2) W v,    J(v)_ij = delta_ij (-2 v_i (W v)_i) + (1 - v_i^2) W_ij.
 
-This is du/dt = W tanh(u) written for v = tanh(u); the box [-1, 1]^2 is invariant. Fixed points
-are zeros of f (Newton from a grid), labelled by the eigenvalues of J. Attractors are found the
-way a simulation finds them: trajectories from a uniform grid over the open box are integrated
-by classical Runge-Kutta (RK4) in float64 up to a horizon; a fixed point is an attractor when
-trajectories end within ``near`` of it, and its basin fraction is the share of the grid that does.
-Trajectories ending near no fixed point are "in transit".
+This is du/dt = W tanh(u) written for v = tanh(u); the box [-1, 1]^2 and its edges are invariant.
+Fixed points are zeros of f (Newton from a grid), labelled by the eigenvalues of J. At the origin
+J(0) = W; at a corner c in {-1, 1}^2, J(c) = diag(-2 c_i (W c)_i) (:func:`corner_jacobian`).
+
+For W = [[1, 1], [-4, -3]] (det W = 1, so v = 0 and the corners are the only fixed points):
+J(0) = W has the eigenvalue -1 twice (stable); J(1, 1) = J(-1, -1) = diag(-4, 14) (saddles);
+J(1, -1) = J(-1, 1) = diag(0, -2) (non-hyperbolic). The edges carry the cycle
+(-1, 1) -> (1, 1) -> (1, -1) -> (-1, -1) -> (-1, 1); leaving (1, -1) along v_2 = -1, the distance
+a = 1 - v_1 obeys a' = 2 a^2 (and symmetrically at (-1, 1)), so a trajectory that follows the
+cycle stays near these two corners for a time ~ 1 / (2 a) that grows from visit to visit, and in
+float64 it stays there: they are the attractors a simulation finds, not (1, 1) and (-1, -1).
+
+Attractors are found the way a simulation finds them: trajectories from a uniform grid over the
+open box are integrated by classical Runge-Kutta (RK4) in float64 up to a horizon and on for
+another half horizon; a fixed point is an attractor when trajectories are within ``near`` of it
+at both times, and its basin fraction is the share of the grid that is. The other trajectories
+are "in transit".
 """
 
 from __future__ import annotations
@@ -42,6 +53,12 @@ def vector_field(v: np.ndarray, W: np.ndarray) -> np.ndarray:
 def jacobian(v: np.ndarray, W: np.ndarray) -> np.ndarray:
     """J(v) of f at one point v (2,)."""
     return np.diag(-2.0 * v * (W @ v)) + (1.0 - v**2)[:, None] * W
+
+
+def corner_jacobian(corner: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Closed form J(c) = diag(-2 c_i (W c)_i) at a corner c in {-1, 1}^2 (1 - c_i^2 = 0)."""
+    corner = np.asarray(corner, dtype=float)
+    return np.diag(-2.0 * corner * (W @ corner))
 
 
 def rk4(starts: np.ndarray, W: np.ndarray, step: float, horizon: float) -> np.ndarray:
@@ -110,17 +127,22 @@ class Portrait:
 def analyse(spec: PortraitSpec) -> Portrait:
     """Fixed points of f and the fate of trajectories from a uniform grid of starts."""
     W = spec.matrix
-    points = fixed_points(W, spec.merge)
+    points = np.array(fixed_points(W, spec.merge))
     ends = rk4(grid_starts(spec.grid), W, spec.step, spec.horizon)
-    distance = np.max(np.abs(ends[:, None, :] - np.array(points)[None]), axis=2)
-    fate = np.where(distance.min(axis=1) < spec.near, distance.argmin(axis=1), -1)
+    later = rk4(ends, W, spec.step, spec.horizon / 2)
+
+    def nearest(v: np.ndarray) -> np.ndarray:
+        distance = np.max(np.abs(v[:, None, :] - points[None]), axis=2)
+        return np.where(distance.min(axis=1) < spec.near, distance.argmin(axis=1), -1)
+
+    fate = nearest(ends)
+    fate = np.where(fate == nearest(later), fate, -1)  # passing by a fixed point is transit
     counts = np.array([np.sum(fate == index) for index in range(len(points))])
     eigenvalues = np.array([np.linalg.eigvals(jacobian(p, W)) for p in points])
-    total = len(ends)
     return Portrait(
-        np.array(points),
+        points,
         eigenvalues,
         [linear_stability(e) for e in eigenvalues],
-        counts / total,
+        counts / len(ends),
         float(np.mean(fate < 0)),
     )

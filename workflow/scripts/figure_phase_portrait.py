@@ -25,25 +25,46 @@ rows = [
     )
 ]  # fmt: skip
 
+
+def point_text(p: np.ndarray) -> str:
+    return f"({p[0]:g}, {p[1]:g})"
+
+
+def spectrum(index: int) -> str:
+    ordered = sorted(eigenvalues[index], key=lambda e: (e.real, e.imag))
+    return ", ".join(f"{e.real:.3g}" if abs(e.imag) < 1e-12 else f"{e:.3g}" for e in ordered)
+
+
+def matches(points: np.ndarray, p: np.ndarray) -> bool:
+    return bool(len(points)) and float(np.max(np.abs(points - p), axis=1).min()) < setup.near
+
+
 expected = np.array(spec["expect"], dtype=float).reshape(-1, 2)
+reported = np.array(spec.get("reported", []), dtype=float).reshape(-1, 2)  # the paper's statement
+fate = (
+    f"of the {setup.grid}x{setup.grid} grid trajectories within {setup.near:g} of it at "
+    f"t = {setup.horizon:g} and still at t = {1.5 * setup.horizon:g}"
+)
 claim_rows = []
 for point in expected:
     distance = np.max(np.abs(portrait.points - point), axis=1)
     index = int(distance.argmin())
-    share = float(portrait.basin_fraction[index]) if distance[index] < setup.near else 0.0
+    there = distance[index] < setup.near
+    share = float(portrait.basin_fraction[index]) if there else 0.0
+    stability = f"{portrait.labels[index]}, eigenvalues {spectrum(index)}" if there else "none"
+    paper = "" if matches(reported, point) or not len(reported) else "; not among the paper's"
     claim_rows.append(
         claims.claim(
             figure,
-            f"({point[0]:g}, {point[1]:g}) is an attractor found numerically: fraction of "
-            f"{setup.grid}x{setup.grid} grid trajectories ending there (fixed point there: "
-            f"{portrait.labels[index] if distance[index] < setup.near else 'none'})",
+            f"{point_text(point)} is an attractor found numerically: fraction {fate} (fixed point "
+            f"there: {stability}{paper})",
             share,
             "> 0",
             share > 0,
         )
     )
 found = portrait.attractors
-extra = [p for p in found if np.max(np.abs(expected - p), axis=1).min() >= setup.near]
+extra = [p for p in found if not matches(expected, p)]
 claim_rows.append(
     claims.claim(
         figure,
@@ -53,6 +74,23 @@ claim_rows.append(
         not extra,
     )
 )
+# every other fixed point: its linear stability, and that no trajectory settles there
+for index, point in enumerate(portrait.points):
+    if matches(expected, point):
+        continue
+    share = float(portrait.basin_fraction[index])
+    label = portrait.labels[index]
+    paper = " (the paper reports it as an attractor)" if matches(reported, point) else ""
+    claim_rows.append(
+        claims.claim(
+            figure,
+            f"{point_text(point)} is a fixed point but no attractor{paper}: linear stability "
+            f"{label}, eigenvalues {spectrum(index)}; fraction {fate}",
+            f"{label}, {share:.4g}",
+            "not stable, 0",
+            label != "stable" and share == 0,
+        )
+    )
 
 fig, ax = plt.subplots(figsize=(5.2, 5.2))
 W = setup.matrix
