@@ -6,4 +6,4 @@ The package behind the workflow that reproduces the figures of
 It takes arrays, modules and plain parameters; it never imports Snakemake.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -24,31 +24,21 @@ def stability_claims(
     figure: str, analysis: Mapping, expect: str, config: StabilityConfig
 ) -> list[dict]:
     """Claims of a perturbation figure whose expected verdict is ``expect``."""
-    pairs = len(analysis["widths"]) - 1
-    improving = analysis["improving_pairs"]
     tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
     level = f"{100 * config.confidence:g}%"
+    evidence = analysis["evidence"]
     rows = [
         claim(
             figure,
-            "approximation error E_m(0) decreases with width (precondition): improving width pairs",
-            f"{improving}/{pairs}",
-            f"{pairs}/{pairs}",
-            improving == pairs,
+            "precondition: the students approximate the target (E_m(0) falls over the widths "
+            "by the factor shown, or every E_m(0) / zero predictor's loss is at most "
+            f"{config.represented_ratio:g}); value: evidence, factor, worst fit ratio",
+            f"{evidence}, x{analysis['improvement']:.3g}, {analysis['fit_ratio']:.3g}",
+            f"factor >= {config.min_improvement:g} or fit <= {config.represented_ratio:g}",
+            evidence != "none",
         )
     ]
-    evidence = analysis["evidence"]
-    if evidence == "blow-ups":
-        rows.append(
-            claim(
-                figure,
-                "the students fit the target, so blow-up points can carry the trend: "
-                "max_m E_m(0) / loss of the zero predictor",
-                analysis["fit_ratio"],
-                f"<= {config.converged_ratio:g}",
-                analysis["fit_ratio"] <= config.converged_ratio,
-            )
-        )
+    evidence = "crossings" if evidence == "none" else evidence
     key = "crossing" if evidence == "crossings" else "blowup"
     low, high = analysis[f"{key}_slope_low"], analysis[f"{key}_slope_high"]
     margin_slope = analysis["margin_slope"]
@@ -73,7 +63,7 @@ def stability_claims(
             ),
             claim(
                 figure,
-                f"estimated common beta_0 (geometric mean of the {evidence})",
+                f"estimated common beta_0 (geometric mean of the {evidence} on the grid)",
                 analysis["beta0"],
                 "> 0 with verdict stable",
                 analysis["verdict"] == "stable" and analysis["beta0"] > 0,

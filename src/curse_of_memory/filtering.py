@@ -1,34 +1,25 @@
 """Teacher filtering by stability (IAT Figure 3).
 
-A teacher is **kept** when its students' approximation improves with width (E_m(0) of the
-largest width below ``max_error_ratio`` times that of the smallest) and the stability verdict is
-``stable``; **undetermined** when the verdict is undetermined (listed as such, never silently
-kept or dropped); **rejected** otherwise.
+A teacher is **kept** when the stability verdict of its students is ``stable``, **rejected** when
+it is ``unstable`` and **undetermined** otherwise (listed as such, never silently kept or
+dropped). The verdict is only ``stable`` or ``unstable`` when the students meet the
+precondition of the theory (:func:`.stability.precondition`), so a teacher whose students
+neither fit nor improve with width is undetermined, not rejected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-STATUSES = ("kept", "undetermined", "rejected")
+STATUS_OF_VERDICT = {"stable": "kept", "unstable": "rejected", "undetermined": "undetermined"}
 
 
-def teacher_status(analysis: Mapping, max_error_ratio: float) -> tuple[str, str]:
+def teacher_status(analysis: Mapping) -> tuple[str, str]:
     """(status, reason) of one teacher from its stability analysis."""
-    errors = analysis["errors_at_zero"]
-    ratio = errors[-1] / errors[0] if errors[0] > 0 else float("inf")
-    improves = ratio < max_error_ratio
-    verdict = analysis["verdict"]
-    if verdict == "undetermined":
-        return "undetermined", analysis["reason"]
-    if not improves:
-        return "rejected", (
-            f"approximation does not improve with width: E(0) ratio {ratio:.3g} "
-            f">= {max_error_ratio:g}"
-        )
-    if verdict == "stable":
-        return "kept", f"approximation improves (E(0) ratio {ratio:.3g}) and is stable"
-    return "rejected", f"approximation is unstable: {analysis['reason']}"
+    reason = analysis["reason"]
+    if analysis["verdict"] == "undetermined" and analysis.get("resolve"):
+        reason = f"{reason}; to resolve: {analysis['resolve']}"
+    return STATUS_OF_VERDICT[analysis["verdict"]], reason
 
 
 def filter_row(
@@ -54,6 +45,7 @@ def filter_row(
         row[f"margin_m{m}"] = margin
     row.update(
         evidence=analysis["evidence"],
+        improvement=analysis["improvement"],
         margin_slope=analysis["margin_slope"],
         verdict=analysis["verdict"],
         status=status,

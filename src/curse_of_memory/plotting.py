@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -69,6 +70,17 @@ def perturbation_panel(
         for c in crossings:
             if np.isfinite(c) and c > 0:
                 ax.axvline(c, color="0.3", lw=0.6, ls=":", ymax=0.06)
+        beyond = int(np.sum(np.isnan(crossings)))
+        if beyond:
+            ax.annotate(
+                f"{beyond} crossing{'s' if beyond > 1 else ''} beyond the grid "
+                rf"($\beta > {betas[-1]:.3g}$) $\rightarrow$",
+                xy=(1.0, 0.02),
+                xycoords="axes fraction",
+                ha="right",
+                fontsize=7,
+                color="0.3",
+            )
     if beta0 is not None and np.isfinite(beta0):
         ax.axvline(beta0, color="crimson", lw=1.2, ls="--", label=rf"$\beta_0 \approx {beta0:.3g}$")
     ax.set_xlabel(r"perturbation $\beta$")
@@ -76,9 +88,75 @@ def perturbation_panel(
     ax.legend(fontsize=8, loc="upper left", frameon=False)
 
 
-def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Write the figure as PNG and PDF (atomically), without time stamps, and close it."""
-    for path, options in (
+def training_panel(ax: plt.Axes, students: Mapping[int, Mapping]) -> None:
+    """Validation loss / zero predictor's loss against optimiser steps, per width, from each
+    student's metrics (history of epochs, steps, stop reason, converged, fit)."""
+    colors = width_colors(sorted(students))
+    for m in sorted(students):
+        metrics = students[m]
+        zero = metrics["zero_loss"]
+        state = "converged" if metrics["converged"] else f"not converged ({metrics['stop_reason']})"
+        if metrics["fit"] == "least_squares" or not metrics["history"]:
+            ax.plot(
+                [max(metrics["steps"], 1)],
+                [metrics["losses"]["valid"] / zero],
+                "o",
+                color=colors[m],
+                label=f"m = {m}: least squares, {state}",
+            )
+            continue
+        per_epoch = metrics["steps"] / max(1, metrics["epochs"])
+        steps = [entry["epoch"] * per_epoch for entry in metrics["history"]]
+        valid = [entry["valid_loss"] / zero for entry in metrics["history"]]
+        ax.plot(steps, valid, lw=1.2, color=colors[m], label=f"m = {m}: {state}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimiser steps")
+    ax.set_ylabel("validation loss / zero predictor's loss")
+    ax.legend(fontsize=7, frameon=False)
+
+
+def verdict_title(figure: str, title: str, analysis: Mapping, expect: str | None) -> str:
+    """Figure title: ID, title, the verdict with the evidence it rests on, and with ``expect``
+    the expected verdict and pass/fail."""
+    line = f"verdict: {analysis['verdict']} (evidence: {analysis['evidence']})"
+    if expect:
+        outcome = "pass" if analysis["verdict"] == expect else "fail"
+        line += f"; expected {expect}: {outcome}"
+    return f"{figure}: {title}\n{line}"
+
+
+def verdict_note(ax: plt.Axes, analysis: Mapping, width: int = 70) -> None:
+    """The verdict's reason, and what would resolve an undetermined one, under the axes."""
+    text = analysis["reason"]
+    if analysis["verdict"] == "undetermined" and analysis.get("resolve"):
+        text = f"{analysis['precondition'] if analysis['evidence'] == 'none' else text}. "
+        text += f"To resolve: {analysis['resolve']}"
+    ax.text(
+        0.0,
+        -0.2,
+        textwrap.fill(text, width),
+        transform=ax.transAxes,
+        va="top",
+        fontsize=6.5,
+        color="0.25",
+    )
+
+
+def shown_beta0(analysis: Mapping) -> float | None:
+    """beta_0 to draw: only for a stable verdict resting on points on the grid."""
+    beta0 = analysis["beta0"]
+    if analysis["verdict"] == "stable" and beta0 is not None and np.isfinite(beta0):
+        return beta0
+    return None
+
+
+def save_figure(
+    fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None
+) -> None:
+    """Write the figure as PNG and PDF (atomically; no PDF if ``pdf`` is None), without time
+    stamps, and close it."""
+    outputs = (
         (png, {"metadata": {"Software": None}}),
         (
             pdf,
@@ -91,7 +169,10 @@ def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike)
                 }
             },
         ),
-    ):
+    )
+    for path, options in outputs:
+        if path is None:
+            continue
         suffix = Path(path).suffix.lstrip(".")
         atomic_write(
             path,

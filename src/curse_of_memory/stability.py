@@ -7,19 +7,30 @@ grows (a common beta_0 > 0); unstable: they move left toward 0. The trend is the
 slope of log beta*_i against log sqrt(m_i m_{i+1}); its interval comes from a bootstrap over
 the random draws (whole draws resampled with replacement, independently per width).
 
-Crossings only mean something while the approximation error E_m(0) still falls with m. When
-it no longer does (every student already fits the target to the training tolerance, as for an
-exponential kernel that one mode represents exactly), stability is the boundedness of E_m(beta)
-itself: the trend is then that of the blow-up points b_m, the first beta at which E_m diverges
-(+inf), placed at the geometric midpoint of its grid interval.
+Crossings only mean something for students that approximate the target (the theorem is about
+a sequence of students whose error goes to 0 as m grows), so the evidence is chosen by the
+precondition (:func:`precondition`):
+
+- ``crossings``: E_m(0) falls from the smallest to the largest width by at least
+  ``min_improvement`` and improves for at least ``min_crossings`` consecutive pairs;
+- ``blow-ups``: every student represents the target to the resolution of the beta grid
+  (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
+  one mode represents exactly). Crossings of curves that all start at rounding level are noise;
+  stability is then the boundedness of E_m(beta) itself, and the trend is that of the blow-up
+  points b_m, the first beta at which E_m diverges (+inf), at the geometric midpoint of its
+  grid interval;
+- ``none``: neither; the verdict is ``undetermined`` with what would resolve it.
+
+A crossing (or blow-up) that does not happen on the grid is *beyond the grid* (> beta_max): it
+is reported as such and left out of the slope and of beta_0, never counted as beta_max.
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
 
 - ``stable``: the trend's interval lies above -slope_tolerance and the margin does not collapse;
 - ``unstable``: the trend's interval lies below -slope_tolerance and the margin collapses;
-- ``undetermined``: the two kinds of evidence disagree or an interval straddles the tolerance.
-  Small widths give weak evidence; this is then the honest answer.
+- ``undetermined``: the precondition fails, the two kinds of evidence disagree, or an interval
+  straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
 """
 
 from __future__ import annotations
@@ -43,7 +54,8 @@ class StabilityConfig:
     bootstrap: int = 200
     confidence: float = 0.9
     require_margin_agreement: bool = True
-    converged_ratio: float = 0.01
+    min_improvement: float = 2.0
+    represented_ratio: float = 1e-6
 
 
 def crossing_point(betas: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -104,33 +116,100 @@ class Trend:
     beta0: float
 
 
-def trend(points: np.ndarray, at_widths: np.ndarray, largest_beta: float) -> Trend:
-    """Slope of log points vs log width; nan points (beyond the grid) count as the largest beta.
+def trend(points: np.ndarray, at_widths: np.ndarray) -> Trend:
+    """Slope of log points vs log width and beta_0, the geometric mean of the points, over the
+    points on the grid (> 0 and finite: nan = beyond the grid, 0 = no improvement, left out)."""
+    on_grid = np.isfinite(points) & (points > 0)
+    beta0 = float(np.exp(np.mean(np.log(points[on_grid])))) if on_grid.any() else math.nan
+    return Trend(points, log_slope(at_widths[on_grid], points[on_grid]), beta0)
 
-    beta_0 is the geometric mean of the positive points.
-    """
-    usable = np.where(np.isnan(points), largest_beta, points)
-    positive = usable[usable > 0]
-    beta0 = float(np.exp(np.mean(np.log(positive)))) if positive.size else math.nan
-    return Trend(points, log_slope(at_widths, usable), beta0)
+
+@dataclass(frozen=True)
+class Precondition:
+    """Which evidence the students support, and why (see the module docstring)."""
+
+    evidence: str  # "crossings" | "blow-ups" | "none"
+    improvement: float  # E_{m_1}(0) / E_{m_n}(0)
+    improving_pairs: int
+    fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
+    reason: str
+    resolve: str  # what would resolve an undetermined verdict ("" when evidence is usable)
+
+
+def precondition(
+    widths: Sequence[int],
+    errors: np.ndarray,
+    zero_loss: float,
+    converged: Sequence[bool],
+    config: StabilityConfig,
+) -> Precondition:
+    """Do the students approximate the target well enough for their curves to be evidence?"""
+    errors = np.asarray(errors, dtype=float)
+    fits = errors / zero_loss
+    worst = float(np.max(fits))
+    improving = int(np.sum(errors[1:] < errors[:-1]))
+    if not np.all(np.isfinite(errors)):
+        bad = [m for m, e in zip(widths, errors) if not np.isfinite(e)]
+        return Precondition(
+            "none",
+            math.nan,
+            improving,
+            math.inf,
+            f"E_m(0) is not finite for m = {bad} (training diverged)",
+            "train with a smaller learning rate or gradient clip",
+        )
+    improvement = float(errors[0] / errors[-1]) if errors[-1] > 0 else math.inf
+    if worst <= config.represented_ratio:
+        return Precondition(
+            "blow-ups",
+            improvement,
+            improving,
+            worst,
+            f"every student represents the target (E_m(0) <= {worst:.3g} x the zero "
+            f"predictor's loss, at most {config.represented_ratio:g}), so crossings are "
+            "rounding noise and the blow-up points carry the trend",
+            "",
+        )
+    needed = min(config.min_crossings, len(widths) - 1)
+    fall = (
+        f"E_m(0) falls by a factor {improvement:.3g} from m = {widths[0]} to m = {widths[-1]} "
+        f"(needs >= {config.min_improvement:g}) and improves for {improving} of "
+        f"{len(widths) - 1} width pairs (needs >= {needed})"
+    )
+    if improvement >= config.min_improvement and improving >= needed:
+        return Precondition("crossings", improvement, improving, worst, fall, "")
+    stalled = [m for m, done in zip(widths, converged) if not done]
+    if stalled:
+        resolve = f"train longer: the students m = {stalled} stopped while their loss still fell"
+    else:
+        resolve = (
+            "every student converged at a visible error (up to "
+            f"{worst:.3g} x the zero predictor's loss): wider widths, more data, or a target "
+            "within the student family's reach"
+        )
+    return Precondition("none", improvement, improving, worst, fall, resolve)
 
 
 @dataclass
 class StabilityAnalysis:
-    """Evidence and verdict for one teacher's students."""
+    """Evidence and verdict for one teacher's students (beyond-grid points are nan)."""
 
     widths: list[int]
     errors_at_zero: list[float]
     improving_pairs: int
-    evidence: str  # "crossings" or "blow-ups": the trend the verdict rests on
-    fit_ratio: float  # max_m E_m(0) / loss of the zero predictor (blow-ups need <= converged_ratio)
+    improvement: float  # E_{m_1}(0) / E_{m_n}(0)
+    fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
+    evidence: str  # "crossings", "blow-ups" or "none": what the verdict rests on
+    precondition: str  # why that evidence
     crossings: list[float]
+    crossings_beyond_grid: list[bool]
     crossings_low: list[float]
     crossings_high: list[float]
     crossing_slope: float
     crossing_slope_low: float
     crossing_slope_high: float
     blowups: list[float]
+    blowups_beyond_grid: list[bool]
     blowup_slope: float
     blowup_slope_low: float
     blowup_slope_high: float
@@ -142,6 +221,7 @@ class StabilityAnalysis:
     margin_reachable: bool
     verdict: str
     reason: str
+    resolve: str  # what would resolve an undetermined verdict
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,7 +233,7 @@ def _trends(
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
     blowups = np.array([blowup_point(betas, curve) for curve in curves])
-    return trend(crossings, pair_widths, betas[-1]), trend(blowups, widths, betas[-1])
+    return trend(crossings, pair_widths), trend(blowups, widths)
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -167,22 +247,29 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def _pointwise_interval(points: np.ndarray, confidence: float) -> tuple[list, list]:
+    """Percentile interval of each column over the bootstrap rows, beyond-grid (nan) left out."""
+    columns = [_interval(column, confidence) for column in np.asarray(points, dtype=float).T]
+    return [low for low, _ in columns], [high for _, high in columns]
+
+
 def analyse(
     betas: np.ndarray,
     losses: Mapping[int, list[np.ndarray]],
     margins: Mapping[int, float],
     config: StabilityConfig,
     rng: np.random.Generator,
+    zero_loss: float,
     margin_reachable: bool = True,
-    zero_loss: float = math.inf,
+    converged: Mapping[int, bool] | None = None,
 ) -> StabilityAnalysis:
-    """Crossings, blow-ups, bootstrap intervals, margin trend and verdict.
+    """Precondition, crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
     losses[m] is the per-beta list of draw losses of width m (one loss at beta = 0, then R each).
     margin_reachable is False for stable parameterizations (lam = f(w) > 0 for every w): no
     perturbation of w reaches the margin, so the verdict rests on the trend alone.
-    zero_loss is the test loss of the zero predictor: blow-up points stand in for crossings
-    only when every student fits the target (E_m(0) <= converged_ratio * zero_loss).
+    zero_loss is the test loss of the zero predictor; converged[m] says whether width m's
+    training converged (only used to say what would resolve an undetermined verdict).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -199,59 +286,50 @@ def analyse(
         samples.append(_trends(betas, resampled, widths_arr))
 
     errors = np.array([curve[0] for curve in curves])
-    improving = int(np.sum(errors[1:] < errors[:-1]))
-    needed = min(config.min_crossings, len(widths) - 1)
-    evidence = "crossings" if improving >= needed else "blow-ups"
-    chosen = 0 if evidence == "crossings" else 1
-    crossing_points_boot = np.array(
-        [np.where(np.isnan(c.points), betas[-1], c.points) for c, _ in samples]
-    ).reshape(len(samples), -1)
-    tail = 100 * (1 - config.confidence) / 2
-    cross_low, cross_high = (
-        np.percentile(crossing_points_boot, [tail, 100 - tail], axis=0)
-        if samples
-        else (crossing.points, crossing.points)
+    done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
+    gate = precondition(widths, errors, zero_loss, done, config)
+    chosen = 1 if gate.evidence == "blow-ups" else 0
+    cross_low, cross_high = _pointwise_interval(
+        [c.points for c, _ in samples] or [crossing.points], config.confidence
     )
     crossing_interval = _interval([c.slope for c, _ in samples], config.confidence)
     blowup_interval = _interval([b.slope for _, b in samples], config.confidence)
     beta0_interval = _interval([pair[chosen].beta0 for pair in samples], config.confidence)
     margin_values = np.array([margins[m] for m in widths], dtype=float)
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
-    interval = crossing_interval if evidence == "crossings" else blowup_interval
-    verdict, reason = decide(evidence, interval, margin_slope, config, margin_reachable)
-    worst = float(errors.max() / zero_loss)
-    if evidence == "blow-ups" and worst > config.converged_ratio:
-        verdict, reason = (
-            "undetermined",
-            (
-                f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs while the "
-                f"students do not fit the target (E_m(0) up to {worst:.3g} x the zero predictor's "
-                f"loss, above {config.converged_ratio:g}): train longer or on more data"
-            ),
-        )
-    elif evidence == "blow-ups":
-        reason = (
-            f"E_m(0) improves for only {improving} of {len(widths) - 1} width pairs and every "
-            f"student fits the target ({worst:.3g} x the zero predictor's loss), so the "
-            f"blow-up points carry the trend; {reason}"
+    if gate.evidence == "none":
+        verdict, reason = "undetermined", f"precondition not met: {gate.reason}"
+    else:
+        interval = crossing_interval if gate.evidence == "crossings" else blowup_interval
+        verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
+        reason = f"{gate.reason}; {reason}"
+    resolve = gate.resolve
+    if verdict == "undetermined" and not resolve:
+        resolve = (
+            "more widths (a longer trend) or more perturbation draws (a narrower interval); "
+            "points beyond the grid need a larger beta range"
         )
     return StabilityAnalysis(
         widths=widths,
         errors_at_zero=errors.tolist(),
-        improving_pairs=improving,
-        evidence=evidence,
-        fit_ratio=worst,
+        improving_pairs=gate.improving_pairs,
+        improvement=gate.improvement,
+        fit_ratio=gate.fit_ratio,
+        evidence=gate.evidence,
+        precondition=gate.reason,
         crossings=crossing.points.tolist(),
-        crossings_low=np.asarray(cross_low).tolist(),
-        crossings_high=np.asarray(cross_high).tolist(),
+        crossings_beyond_grid=np.isnan(crossing.points).tolist(),
+        crossings_low=cross_low,
+        crossings_high=cross_high,
         crossing_slope=crossing.slope,
         crossing_slope_low=crossing_interval[0],
         crossing_slope_high=crossing_interval[1],
         blowups=blowup.points.tolist(),
+        blowups_beyond_grid=np.isnan(blowup.points).tolist(),
         blowup_slope=blowup.slope,
         blowup_slope_low=blowup_interval[0],
         blowup_slope_high=blowup_interval[1],
-        beta0=(crossing, blowup)[chosen].beta0,
+        beta0=(crossing, blowup)[chosen].beta0 if gate.evidence != "none" else math.nan,
         beta0_low=beta0_interval[0],
         beta0_high=beta0_interval[1],
         margins=margin_values.tolist(),
@@ -259,6 +337,7 @@ def analyse(
         margin_reachable=margin_reachable,
         verdict=verdict,
         reason=reason,
+        resolve=resolve,
     )
 
 
@@ -275,19 +354,19 @@ def decide(
         return "undetermined", f"the trend of the {evidence} could not be estimated"
     tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
     margin_collapses = margin_slope < -margin_tol
-    agree = not (config.require_margin_agreement and margin_reachable)
+    margin_waived = not (config.require_margin_agreement and margin_reachable)
     margin_note = f"margin slope {margin_slope:.2f} (collapse below {-margin_tol:g})"
     if not margin_reachable:
         margin_note += ", not reachable by perturbing w (stable parameterization)"
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if high < -tol:
-        if margin_collapses or agree:
+        if margin_collapses or margin_waived:
             return "unstable", f"{evidence} move left: {trend_note}; {margin_note}"
         return "undetermined", (
             f"{evidence} move left but the margin does not collapse: {trend_note}; {margin_note}"
         )
     if low > -tol:
-        if not margin_collapses or agree:
+        if not margin_collapses or margin_waived:
             return "stable", f"{evidence} stay put: {trend_note}; {margin_note}"
         return "undetermined", (
             f"{evidence} stay put but the margin collapses: {trend_note}; {margin_note}"

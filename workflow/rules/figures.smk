@@ -8,17 +8,29 @@ rule figure_perturbation:
             teacher=figure_teacher(w),
             width=widths(figure_experiment(w)),
         ),
+        metrics=lambda w: expand(
+            "results/students/{experiment}/{teacher}/m{width}/metrics.json",
+            experiment=figure_experiment(w),
+            teacher=figure_teacher(w),
+            width=widths(figure_experiment(w)),
+        ),
         code=package_code("plotting", "claims", "stability", "curves"),
     output:
         png=report(
             "results/figures/{figure}.png",
             caption="../report/figure.rst",
             category="Figures",
-            labels={"figure": "{figure}"},
+            labels={"figure": "{figure}", "panel": "E_m(beta)"},
         ),
         pdf="results/figures/{figure}.pdf",
         csv="results/figures/{figure}.csv",
         claims="results/claims/{figure}.csv",
+        training=report(
+            "results/training/{figure}.png",
+            caption="../report/training.rst",
+            category="Figures",
+            labels={"figure": "{figure}", "panel": "training"},
+        ),
     log:
         "results/logs/figure/{figure}.log",
     benchmark:

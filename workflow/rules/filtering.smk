@@ -62,6 +62,5 @@ rule filter_teachers:
         runtime=5,
     params:
         teachers=lambda w: teachers(w.experiment),
-        filter=lambda w: settings(w.experiment)["filter"],
     script:
         "../scripts/filter_teachers.py"

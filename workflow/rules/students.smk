@@ -4,7 +4,7 @@ rule train_segment:
     input:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, int(w.epoch)),
-        code=package_code("models", "recurrence", "training", "seeding", "io"),
+        code=package_code("models", "recurrence", "training", "least_squares", "seeding", "io"),
     output:
         "results/students/{experiment}/{teacher}/m{width}/upto{epoch}.safetensors",
     log:
@@ -19,7 +19,7 @@ rule train_segment:
         runtime=60,
     params:
         student=lambda w: student_params(w.experiment, w.width),
-        training=lambda w: settings(w.experiment)["training"],
+        training=lambda w: training_params(w.experiment),
         until_epoch=lambda w: int(w.epoch),
         seed=SETTINGS["seed"],
         dtype=SETTINGS["dtype"],
@@ -33,7 +33,7 @@ rule train_student:
     input:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, None),
-        code=package_code("models", "recurrence", "training", "seeding", "io"),
+        code=package_code("models", "recurrence", "training", "least_squares", "seeding", "io"),
     output:
         model="results/students/{experiment}/{teacher}/m{width}/model.safetensors",
         metrics="results/students/{experiment}/{teacher}/m{width}/metrics.json",
@@ -49,7 +49,7 @@ rule train_student:
         runtime=60,
     params:
         student=lambda w: student_params(w.experiment, w.width),
-        training=lambda w: settings(w.experiment)["training"],
+        training=lambda w: training_params(w.experiment),
         until_epoch=None,
         seed=SETTINGS["seed"],
         dtype=SETTINGS["dtype"],

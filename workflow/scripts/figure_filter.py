@@ -29,13 +29,16 @@ plotting.perturbation_panel(
     axes[0],
     betas,
     teacher_curves[shown],
-    np.array(analysis["crossings"]),
-    analysis["beta0"] if analysis["verdict"] == "stable" else None,
+    np.array(analysis["crossings"], dtype=float),
+    plotting.shown_beta0(analysis),
 )
 status = table.set_index("teacher").loc[shown, "status"]
 axes[0].set_title(
-    f"students of teacher {shown} ({status}, verdict {analysis['verdict']})", fontsize=9
+    f"students of teacher {shown} ({status}, verdict {analysis['verdict']}, "
+    f"evidence: {analysis['evidence']})",
+    fontsize=9,
 )
+plotting.verdict_note(axes[0], analysis, width=60)
 memory = infos[shown]["memory"]["heaviside"]
 plotting.memory_panel(axes[1], memory["times"], memory["values"], f"teacher {shown}")
 axes[1].set_title(

@@ -14,7 +14,6 @@ for width, table in zip(analysis["widths"], snakemake.input.perturbation):
     betas, losses = curves.losses_from_table(io.read_csv(table))
     curve_of[width] = curves.perturbation_curve(losses)
 
-stable = analysis["verdict"] == "stable"
 notes = {
     int(m): f"training diverged at step {student['diverged_step']}"
     for m, student in analysis["students"].items()
@@ -25,12 +24,23 @@ plotting.perturbation_panel(
     ax,
     betas,
     curve_of,
-    np.array(analysis["crossings"]),
-    analysis["beta0"] if stable else None,
+    np.array(analysis["crossings"], dtype=float),
+    plotting.shown_beta0(analysis),
     notes,
 )
-ax.set_title(f"{params.figure}: {params.title}\nverdict: {analysis['verdict']}", fontsize=9)
+ax.set_title(
+    plotting.verdict_title(params.figure, params.title, analysis, params.expect), fontsize=8
+)
+plotting.verdict_note(ax, analysis)
 plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+
+students = {
+    width: io.read_json(path) for width, path in zip(analysis["widths"], snakemake.input.metrics)
+}
+fig, ax = plt.subplots(figsize=(5.2, 4.0))
+plotting.training_panel(ax, students)
+ax.set_title(f"{params.figure}: training of the students", fontsize=9)
+plotting.save_figure(fig, snakemake.output.training, None)
 
 table = pd.DataFrame(
     [

@@ -12,7 +12,7 @@ for teacher, stability_path, info_path in zip(
 ):
     analysis = io.read_json(stability_path)
     info = io.read_json(info_path)
-    status, reason = filtering.teacher_status(analysis, params.filter["max_error_ratio"])
+    status, reason = filtering.teacher_status(analysis)
     rows.append(
         filtering.filter_row(teacher, info["teacher"], info["memory"], analysis, status, reason)
     )

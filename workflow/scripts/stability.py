@@ -14,15 +14,27 @@ for width, table, metrics_path in zip(
     metrics = io.read_json(metrics_path)
     margins[width] = metrics["stability_margin"]
     students[width] = {
-        key: metrics[key] for key in ("losses", "dead_modes", "stop_reason", "diverged_step")
+        key: metrics[key]
+        for key in (
+            "losses",
+            "dead_modes",
+            "stop_reason",
+            "diverged_step",
+            "converged",
+            "steps",
+            "fit",
+        )
     }
 config = stability.StabilityConfig(**params.stability)
 rng = seeding.numpy_generator(params.seed, "stability", *params.key)
+converged = {width: student["converged"] for width, student in students.items()}
 analysis = stability.analyse(
-    betas, losses, margins, config, rng, params.margin_reachable, metrics["zero_loss"]
+    betas, losses, margins, config, rng, metrics["zero_loss"], params.margin_reachable, converged
 )
 io.write_json(
     snakemake.output[0],
     {**analysis.to_dict(), "betas": betas.tolist(), "students": students},
 )
 log(f"{params.key}: verdict {analysis.verdict} ({analysis.reason})")
+if analysis.resolve:
+    log(f"to resolve: {analysis.resolve}")
