@@ -22,8 +22,9 @@ for word in params.query["words"]:
     n = np.arange(1, repeats)
     step = np.abs(np.diff(scores[word]))
     fits[word] = memory.classify_decay(
-        *memory.resolved(n, step, fit["floor"]), fit["tail_start"], 0.0, fit["min_decay_factor"]
-    )
+        *memory.resolved(n, step, fit["floor"]), fit["tail_start"], 0.0, fit["min_decay_factor"],
+        fit.get("min_evidence", memory.MIN_EVIDENCE),
+    )  # fmt: skip
     rows += [
         {"figure": figure, "model": kind, "word": word, "repeats": k + 1, "score": s,
          "memory": step[k] if k < len(step) else np.nan}
