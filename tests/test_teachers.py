@@ -73,3 +73,10 @@ def test_tanh_readout_of_linear_functional():
     with torch.no_grad():
         y = teacher(x)[0, :, 0].numpy()
     np.testing.assert_allclose(y, np.tanh(2.0 * 0.5 ** np.arange(30)), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("gain", [0.6, 1.0, 2.0])
+def test_symmetric_tanh_rnn_teacher_has_a_real_spectrum_of_radius_gain(gain):
+    teacher = RandomTanhRNN(16, gain, torch_generator(0, "t"), symmetric=True)
+    assert torch.equal(teacher.W, teacher.W.t())
+    assert torch.linalg.eigvalsh(teacher.W).abs().max() == pytest.approx(gain, rel=1e-12)

@@ -7,6 +7,9 @@ Kinds:
 - ``tanh_rnn``: a random tanh RNN h_{k+1} = tanh(W h_k + U x_k + b), y_k = c h_{k+1}, with
   W = gain * G / sqrt(n), G_ij ~ N(0, 1): its spectral radius is about ``gain``, so a family of
   gains spans contracting (gain < 1, fast memory) to near-critical and beyond (slow memory).
+  With ``symmetric: true``, W = gain * S / rho(S), S = (G + G^T) / 2: a real spectrum of radius
+  exactly ``gain``, which students with a real spectrum (A = P^T diag(lam) P) can represent;
+  a random G has complex eigenvalues, rotations that no such student reproduces.
 - ``transformer``: a random causal transformer encoder (future positions masked), input
   projection plus sinusoidal positions, linear read-out of every position.
 """
@@ -45,6 +48,7 @@ class RandomTanhRNN(torch.nn.Module):
         input_dim: int = 1,
         input_scale: float = 1.0,
         dtype: torch.dtype = torch.float64,
+        symmetric: bool = False,
     ):
         super().__init__()
         n = width
@@ -52,7 +56,13 @@ class RandomTanhRNN(torch.nn.Module):
         def normal(*shape: int) -> torch.Tensor:
             return torch.randn(*shape, generator=generator, dtype=dtype)
 
-        self.register_buffer("W", gain * normal(n, n) / math.sqrt(n))
+        G = normal(n, n)
+        if symmetric:
+            S = 0.5 * (G + G.t())
+            W = gain * S / torch.linalg.eigvalsh(S).abs().max()
+        else:
+            W = gain * G / math.sqrt(n)
+        self.register_buffer("W", W)
         self.register_buffer("U", input_scale * normal(n, input_dim))
         self.register_buffer("b", 0.1 * normal(n))
         self.register_buffer("c", normal(1, n) / math.sqrt(n))
@@ -127,7 +137,13 @@ def build_teacher(
         return teacher
     if kind == "tanh_rnn":
         return RandomTanhRNN(
-            spec["width"], spec["gain"], generator, inputs.dim, spec.get("input_scale", 1.0), dtype
+            spec["width"],
+            spec["gain"],
+            generator,
+            inputs.dim,
+            spec.get("input_scale", 1.0),
+            dtype,
+            spec.get("symmetric", False),
         )
     if kind == "transformer":
         return CausalTransformer(
