@@ -4,10 +4,13 @@ The recurrent layer of the public code: hidden states kept in a Python list and 
 torch.cat, the input sliced as x[:, i:i+1, :] inside the time loop, an encoder Linear(d -> m)
 and a decoder Linear(m -> 1), A = P^T diag(relu(w)) P with P initialised orthogonal ("full") or
 A = diag(relu(w)) ("diagonal"); the time-weighted MSE (weights applied to the residual);
-perturbation sweeps that evaluate one perturbed model at a time.
+perturbation sweeps that evaluate one perturbed model at a time; its training protocol
+(:func:`train_to_loss`).
 """
 
 from __future__ import annotations
+
+import time
 
 import torch
 import torch.nn.functional as F
@@ -87,3 +90,52 @@ def perturbation_sweep(model: ReferenceRNN, x, y, betas, directions) -> list[lis
     model.load_state_dict(state)
     model.relu = True
     return losses
+
+
+def train_to_loss(
+    model: ReferenceRNN,
+    data: dict[str, torch.Tensor],
+    target: float,
+    cap: float,
+    generator: torch.Generator,
+    batch_size: int = 512,
+    log=print,
+) -> dict:
+    """The public code's training protocol until the validation loss falls below ``target``
+    or ``cap`` seconds of wall time have passed: AdamW (lr 0.01, no weight decay), shuffled
+    batches of 512, gradient norm clipped at 0.5, one validation pass per epoch driving
+    ReduceLROnPlateau (factor 0.1, patience 10). Data in float64, as the model.
+
+    Returns seconds, steps, epochs, the last validation loss and whether it reached target.
+    """
+    x, y = data["train/x"], data["train/y"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=0.1, patience=10
+    )
+    start = time.perf_counter()
+    steps = epochs = 0
+    valid = float("inf")
+    while time.perf_counter() - start < cap:
+        epoch_loss = 0.0
+        for batch in torch.randperm(x.shape[0], generator=generator).split(batch_size):
+            epoch_loss += training_step(model, optimizer, x[batch], y[batch]).item() * len(batch)
+            steps += 1
+        with torch.no_grad():
+            valid = float(twe_mse(model(data["valid/x"]), data["valid/y"]))
+        scheduler.step(valid)
+        epochs += 1
+        if epochs % 25 == 0:
+            log(
+                f"  reference epoch {epochs}: valid {valid:.3e}, "
+                f"lr {optimizer.param_groups[0]['lr']:.0e}, {time.perf_counter() - start:.1f} s"
+            )
+        if valid < target:
+            break
+    return {
+        "seconds": time.perf_counter() - start,
+        "steps": steps,
+        "epochs": epochs,
+        "valid": valid,
+        "reached": valid < target,
+    }
