@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 
-from curse_of_memory.filtering import filter_row, teacher_status
+from curse_of_memory.filtering import filter_claims, filter_row, teacher_status
 from curse_of_memory.stability import StabilityConfig, analyse
 
 BETAS = np.concatenate([[0.0], 1e-3 * 2 ** np.arange(12)])
@@ -63,3 +63,18 @@ def test_filter_row_has_one_column_per_width_and_pair():
     assert row["teacher"] == "t3" and row["gain"] == 0.9 and row["memory_decay"] == "exponential"
     assert {f"E0_m{m}" for m in WIDTHS} <= set(row)
     assert {"crossing_m2_m4", "crossing_m8_m16_high", "margin_m16"} <= set(row)
+
+
+def test_filter_claims_count_undetermined_memory_as_neither_kind():
+    rows = [
+        {"status": "kept", "memory_decay": "exponential"},
+        {"status": "rejected", "memory_decay": "polynomial"},
+        {"status": "undetermined", "memory_decay": "non-decaying"},
+        {"status": "rejected", "memory_decay": "undetermined"},  # not evidence of slow memory
+    ]
+    verdicts = {row["claim"]: (row["value"], row["verdict"]) for row in filter_claims("F", rows)}
+    assert verdicts["every kept teacher has exponentially decaying memory"] == ("1/1", "pass")
+    slow = "slow-memory (polynomial or non-decaying) teachers rejected by the filter"
+    assert verdicts[slow] == ("1/2", "pass")
+    kept_slow = filter_claims("F", [{"status": "kept", "memory_decay": "polynomial"}])
+    assert [row["verdict"] for row in kept_slow[:3]] == ["pass", "fail", "fail"]

@@ -9,7 +9,9 @@ neither fit nor improve with width is undetermined, not rejected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from .claims import claim
 
 STATUS_OF_VERDICT = {"stable": "kept", "unstable": "rejected", "undetermined": "undetermined"}
 
@@ -52,3 +54,55 @@ def filter_row(
         reason=reason,
     )
     return row
+
+
+SLOW_MEMORY = ("polynomial", "non-decaying")
+"""Memory labels that are not exponential decay (``undetermined`` is neither)."""
+
+
+def filter_claims(figure: str, rows: Sequence[Mapping]) -> list[dict]:
+    """Claims of the filter figure from the filter table's rows (status, memory_decay):
+    the theorem says a kept teacher (stable approximation) has exponentially decaying memory."""
+    kept = [row for row in rows if row["status"] == "kept"]
+    exponential = sum(row["memory_decay"] == "exponential" for row in kept)
+    slow = [row for row in rows if row["memory_decay"] in SLOW_MEMORY]
+    slow_rejected = sum(row["status"] == "rejected" for row in slow)
+    slow_kept = sum(row["status"] == "kept" for row in slow)
+    undetermined = sum(row["status"] == "undetermined" for row in rows)
+    return [
+        claim(
+            figure,
+            "the filter keeps at least one teacher",
+            f"{len(kept)}/{len(rows)}",
+            ">= 1",
+            len(kept) >= 1,
+        ),
+        claim(
+            figure,
+            "every kept teacher has exponentially decaying memory",
+            f"{exponential}/{len(kept)}",
+            "all kept",
+            bool(kept) and exponential == len(kept),
+        ),
+        claim(
+            figure,
+            "no slow-memory (polynomial or non-decaying) teacher is kept",
+            f"{slow_kept}/{len(slow)}",
+            "0",
+            slow_kept == 0,
+        ),
+        claim(
+            figure,
+            "slow-memory (polynomial or non-decaying) teachers rejected by the filter",
+            f"{slow_rejected}/{len(slow)}",
+            ">= 1",
+            slow_rejected >= 1,
+        ),
+        claim(
+            figure,
+            "teachers left undetermined (listed, neither kept nor dropped)",
+            f"{undetermined}/{len(rows)}",
+            "reported",
+            True,
+        ),
+    ]

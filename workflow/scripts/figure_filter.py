@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import claims, curves, io, jobs, plotting
+from curse_of_memory import claims, curves, filtering, io, jobs, plotting
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -93,38 +93,6 @@ rows = (
 )
 io.write_csv(snakemake.output.csv, pd.DataFrame(rows))
 
-kept_decay = kept["memory_decay"]
-slow = table[table["memory_decay"] != "exponential"]
-slow_rejected = int((slow["status"] == "rejected").sum())
-rows = [
-    claims.claim(
-        params.figure,
-        "the filter keeps at least one teacher",
-        f"{len(kept)}/{len(table)}",
-        ">= 1",
-        len(kept) >= 1,
-    ),
-    claims.claim(
-        params.figure,
-        "every kept teacher has exponentially decaying memory",
-        f"{int((kept_decay == 'exponential').sum())}/{len(kept)}",
-        "all kept",
-        len(kept) >= 1 and bool((kept_decay == "exponential").all()),
-    ),
-    claims.claim(
-        params.figure,
-        "slow-memory (non-exponential) teachers rejected by the filter",
-        f"{slow_rejected}/{len(slow)}",
-        ">= 1",
-        slow_rejected >= 1,
-    ),
-    claims.claim(
-        params.figure,
-        "teachers left undetermined (listed, neither kept nor dropped)",
-        f"{int((table['status'] == 'undetermined').sum())}/{len(table)}",
-        "reported",
-        True,
-    ),
-]
+rows = filtering.filter_claims(params.figure, table.to_dict("records"))
 io.write_csv(snakemake.output.claims, pd.DataFrame(rows, columns=claims.COLUMNS))
 log(f"{params.figure}: kept {list(kept['teacher'])}, shown {shown}")
