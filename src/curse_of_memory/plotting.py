@@ -50,11 +50,23 @@ def perturbation_panel(
     x = betas.copy()
     x[0] = betas[1] / 10
     finite = np.concatenate([c[np.isfinite(c)] for c in curves.values()])
-    low, high = finite.min(), finite.max()
+    if finite.size:
+        low, high = finite.min(), finite.max()
+    else:  # every value diverged (or is nan): only the infinity row is drawn
+        low, high = 1e-3, 1.0
+        ax.text(
+            0.5,
+            0.5,
+            "every E_m(beta) is infinite (diverged)",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=8,
+            color="crimson",
+        )
     top = 10 ** (np.ceil(np.log10(high)) + 1)
     colors = width_colors(sorted(curves))
     for m in sorted(curves):
-        y = np.where(np.isfinite(curves[m]), curves[m], top)
+        y = np.where(np.isfinite(curves[m]), curves[m], top)  # +inf and nan on the top row
         note = f" ({notes[m]})" if notes and m in notes else ""
         ax.plot(x, y, "o-", ms=3, lw=1.4, color=colors[m], label=f"m = {m}{note}")
     ax.set_xscale("log")
