@@ -55,7 +55,6 @@ TINY = {
             "samples": 64,
         },
         "memory": {"draws": 4, "tail_start": 0.3, "floor": 1e-10, "min_decay_factor": 2.0},
-        "filter": {"max_error_ratio": 0.5},
         "stability": {
             "slope_tolerance": 0.5,
             "margin_slope_tolerance": 0.5,

@@ -27,7 +27,8 @@ def start_job(log_path: str | os.PathLike, threads: int) -> Callable[[str], None
     Torch is told directly if the job loaded it; the thread variables cover what loads later.
 
     Returns log(message), which prints the message with the elapsed seconds, so that
-    ``tail -f`` on a running job's log shows where it is.
+    ``tail -f`` on a running job's log shows where it is; log.summary(message) also shows it in
+    the terminal (the one-line result of a long job).
     """
     stream = open(log_path, "w", buffering=1)  # noqa: SIM115 (lives as long as the job)
     sys.stdout = sys.stderr = stream
@@ -37,8 +38,18 @@ def start_job(log_path: str | os.PathLike, threads: int) -> Callable[[str], None
         sys.modules["torch"].set_num_threads(threads)
     start = time.perf_counter()
 
+    terminal = sys.__stderr__
+
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - start:8.1f}s] {message}", flush=True)
+
+    def summary(message: str) -> None:
+        """Log the message and show it in the terminal that runs the workflow too."""
+        log(message)
+        if terminal is not None:
+            print(f"[{os.path.basename(str(log_path))}] {message}", file=terminal, flush=True)
+
+    log.summary = summary  # type: ignore[attr-defined]
 
     if "SLURM_JOB_ID" in os.environ:
         log(f"SLURM job {os.environ['SLURM_JOB_ID']} on {os.environ.get('SLURMD_NODENAME', '?')}")

@@ -155,7 +155,8 @@ class Trainer:
         start = time.perf_counter()
         if result.stop_reason != "max_epochs":  # stopped in an earlier job: nothing left to do
             return
-        for epoch in range(result.epochs + 1, min(until_epoch, config.max_epochs) + 1):
+        first = result.epochs + 1
+        for epoch in range(first, min(until_epoch, config.max_epochs) + 1):
             order = torch.randperm(x.shape[0], generator=self.generator)
             epoch_loss = 0.0
             for batch in order.split(config.batch_size):
@@ -187,9 +188,12 @@ class Trainer:
                 self.best_state = copy.deepcopy(model.state_dict())
             if epoch % config.log_every == 0 or epoch == 1:
                 elapsed = time.perf_counter() - start
+                done = epoch - first + 1
+                left = min(until_epoch, config.max_epochs) - epoch
                 log(
-                    f"epoch {epoch} train {train_loss:.3e} valid {valid:.3e} "
-                    f"lr {lr:.1e} elapsed {elapsed:.1f}s"
+                    f"epoch {epoch}/{config.max_epochs} train {train_loss:.3e} valid {valid:.3e} "
+                    f"lr {lr:.1e} {done / elapsed:.2f} epochs/s, "
+                    f"at most {left * elapsed / done:.0f}s left"
                 )
             if valid < config.stop_loss:
                 result.stop_reason, result.converged = "threshold", True

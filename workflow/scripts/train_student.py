@@ -44,6 +44,12 @@ def write_student(model, data, config, result, evaluation, log):
         f"test loss {losses['test']:.3e}, margin {metrics['stability_margin']:.4g}, "
         f"dead modes {metrics['dead_modes']}, stopped by {result.stop_reason}"
     )
+    state = "converged" if result.converged else "NOT converged"
+    log.summary(
+        f"{'/'.join(map(str, snakemake.params.key))}: test loss "
+        f"{losses['test'] / metrics['zero_loss']:.2e} x zero predictor's, {state} "
+        f"({result.stop_reason}, {result.steps} steps)"
+    )
 
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
