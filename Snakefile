@@ -7,7 +7,8 @@ verdicts) -> figures and the claims table.
 import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -17,11 +18,31 @@ sys.path.insert(0, SRC)
 _inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ.update(PYTHONPATH=os.pathsep.join([SRC, *_inherited]))
 
+from curse_of_memory import validation
+
+# The config files, read by the workflow's own loader before Snakemake's `configfile:` loader and
+# its MD5 of the config see them: duplicate keys and alias bombs fail here, naming the file.
+# The config is the workflow's merge of them (a kernel spec of another family replaces the old
+# one whole); validation.resolve (common.smk) checks it with the scale preset merged.
+_CONFIG_FILES = [
+    *(
+        []
+        if workflow.config_settings.replace_workflow_config or not os.path.exists("config.yaml")
+        else ["config.yaml"]
+    ),
+    *map(str, workflow.config_settings.configfiles),
+]
+try:
+    _CONFIG = validation.load_config(_CONFIG_FILES, workflow.config_settings.config)
+except validation.ConfigError as error:
+    raise WorkflowError(f"invalid configuration: {error}")
+
 
 configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+config.clear()
+config.update(_CONFIG)
 
 
 report: "workflow/report/workflow.rst"

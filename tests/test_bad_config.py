@@ -1,8 +1,11 @@
-"""Malformed configs fail before any job runs, name the offending key, and touch no result."""
+"""Bad input fails before any job runs, with a message naming the key (or file), touching no
+result: one table of bad configs, each with the text its error must show."""
 
 import copy
 import hashlib
+import math
 import subprocess
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -19,7 +22,7 @@ def edit(path: str, value=None, delete: bool = False):
         *parents, last = path.split(".")
         node = config
         for key in parents:
-            node = node[key]
+            node = node.setdefault(key, {})
         if delete:
             del node[last]
         else:
@@ -29,40 +32,151 @@ def edit(path: str, value=None, delete: bool = False):
     return apply
 
 
-G = "experiments.tiny_geometric"
+def rename(section: str, old: str, new: str):
+    """A function that renames an experiment or figure (and what refers to it)."""
+
+    def apply(config: dict) -> dict:
+        config = copy.deepcopy(config)
+        config[section][new] = config[section].pop(old)
+        if section == "experiments":
+            for figure in config["figures"].values():
+                if figure.get("experiment") == old:
+                    figure["experiment"] = new
+        return config
+
+    return apply
+
+
+class Files(NamedTuple):
+    """Files to write instead of (or next to) the tiny config, and Snakemake arguments."""
+
+    files: dict
+    args: tuple = ()
+
+
+def tiny_yaml() -> str:
+    return yaml.safe_dump(TINY, sort_keys=False)
+
+
+def configfile(text: str) -> Files:
+    """The tiny config.yaml plus ``text`` as a --configfile."""
+    return Files({"config.yaml": tiny_yaml(), "extra.yaml": text}, ("--configfile", "extra.yaml"))
+
+
+def billion_laughs() -> str:
+    lines = ["scales:", "  paper:", '    a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 10):
+        lines.append(f"    a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def dict_bomb() -> str:
+    """Billion laughs of mappings, which Snakemake's own config merge would expand."""
+    keys = ", ".join(f"k{j}: lol" for j in range(9))
+    lines = ["scales:", "  paper:", f"    d0: &d0 {{{keys}}}"]
+    for i in range(1, 10):
+        lines.append(f"    d{i}: &d{i} {{" + ", ".join(f"k{j}: *d{i - 1}" for j in range(9)) + "}")
+    return "\n".join(lines) + "\n"
+
+
+def expr(formula: str):
+    kernel = {"family": "expr", "formula": formula}
+    return edit(f"{U}.teacher.kernel", kernel)
+
+
+G, U = "experiments.tiny_geometric", "experiments.tiny_user"  # linear diagonal, tanh full
+FIG = "figures.T-1"
+PAPER = "scales.paper"
 CASES = [
+    # types, ranges, unknown keys (the schema)
     (edit("seed", "abc"), "seed"),
     (edit("dtype", "float16"), "dtype"),
-    (edit("scale", "huge"), "scale"),
-    (edit("colour", "red"), "colour"),
-    (edit("defaults.training.lr", -0.1), "lr"),
-    (edit("defaults.training.loss", "huber"), "loss"),
-    (edit("defaults.training.max_epochs", 0), "max_epochs"),
-    (edit("defaults.training.batch_size", 12.5), "batch_size"),
-    (edit("defaults.inputs.length", "long"), "length"),
-    (edit("defaults.perturbation.beta_ratio", 0.5), "beta_ratio"),
-    (edit("defaults.perturbation.draws", 0), "draws"),
-    (edit("defaults.stability.confidence", 1.5), "confidence"),
-    (edit("defaults.data.train", -5), "train"),
-    (edit(f"{G}.student.widths", [4, -2]), "widths"),
-    (edit(f"{G}.student.widths", []), "widths"),
-    (edit(f"{G}.student.widths", [4, 2, 8]), f"{G}.student.widths"),
-    (edit(f"{G}.student.activation", "gelu"), "activation"),
-    (edit(f"{G}.student.parameterization", "cayley"), "parameterization"),
+    (edit("scale", "huge"), "scale: unknown scale 'huge'"),
+    (edit("colour", "red"), "colour: unknown key"),
+    (edit("defaults.training.lr", -0.1), "defaults.training.lr"),
+    (edit("defaults.training.loss", "huber"), "defaults.training.loss"),
+    (edit("defaults.training.max_epochs", 0), "defaults.training.max_epochs"),
+    (edit("defaults.training.batch_size", 12.5), "defaults.training.batch_size"),
+    (edit("defaults.inputs.length", "long"), "defaults.inputs.length"),
+    (edit("defaults.perturbation.beta_ratio", 0.5), "defaults.perturbation.beta_ratio"),
+    (edit("defaults.perturbation.draws", 0), "defaults.perturbation.draws"),
+    (edit("defaults.stability.confidence", 1.5), "defaults.stability.confidence"),
+    (edit("defaults.data.train", -5), "defaults.data.train"),
+    (edit("defaults.data.train", "1e9"), "defaults.data.train: '1e9' is not of type 'integer'"),
+    (edit(f"{G}.student.widths", [4, -2]), f"{G}.student.widths.1"),
+    (edit(f"{G}.student.widths", []), f"{G}.student.widths"),
+    (edit(f"{G}.student.widths", [1, 2.5]), f"{G}.student.widths.1: 2.5 is not of type"),
+    (edit(f"{G}.student.widths", [4, 2, 8]), f"{G}.student.widths: need at least two"),
+    (edit(f"{G}.student.activation", "gelu"), f"{G}.student.activation"),
+    (edit(f"{G}.student.parameterization", "cayley"), f"{G}.student.parameterization"),
     (edit(f"{G}.student.eigen_init", [0.9, 0.1]), f"{G}.student.eigen_init"),
+    (edit(f"{G}.teacher.kind", "oracle"), f"{G}.teacher.kind"),
+    (edit(f"{G}.teacher", None, delete=True), f"{G}.teacher: required key missing"),
+    (edit(f"{G}.typo", 1), f"{G}.typo: unknown key"),
     (edit(f"{G}.teacher.kernel", {"family": "zeta"}), f"{G}.teacher.kernel.family"),
-    (edit(f"{G}.teacher.kernel", {"family": "pol", "q": 2}), f"{G}.teacher.kernel.q"),
-    (edit(f"{G}.teacher.kernel", {"family": "geom", "q": -1}), f"{G}.teacher.kernel.q"),
+    (edit(f"{G}.teacher.kernel", {"family": "pol", "q": 2}), f"{G}.teacher.kernel.q: unknown"),
+    (edit(f"{G}.teacher.kernel", {"family": "geom", "q": -1}), f"{G}.teacher.kernel.q: must be"),
+    (edit(f"{FIG}.experiment", "missing"), f"{FIG}.experiment: unknown experiment"),
+    (edit(f"{FIG}.expect", "maybe"), f"{FIG}.expect"),
+    (edit(f"{FIG}.kind", "sculpture"), f"{FIG}.kind"),
+    # the scale preset: checked like the rest, named under scales.<name>
+    (edit(f"{PAPER}.defaults.training.lr", "abc"), f"{PAPER}.defaults.training.lr: 'abc' is"),
+    (edit(f"{PAPER}.defaults.perturbation.draws", 0), f"{PAPER}.defaults.perturbation.draws"),
     (
-        edit(f"{G}.teacher.kernel", {"family": "expr", "formula": "open('x')"}),
-        f"{G}.teacher.kernel.formula",
+        edit(f"{PAPER}.experiments.tiny_geometric.student.widths", [1, 2.5]),
+        f"{PAPER}.experiments.tiny_geometric.student.widths.1: 2.5 is not of type",
     ),
-    (edit(f"{G}.teacher.kind", "oracle"), "kind"),
-    (edit(f"{G}.teacher", None, delete=True), "teacher"),
-    (edit(f"{G}.typo", 1), "typo"),
-    (edit("figures.T-1.experiment", "missing"), "figures.T-1.experiment"),
-    (edit("figures.T-1.expect", "maybe"), "expect"),
-    (edit("figures.T-1.kind", "sculpture"), "kind"),
+    (
+        edit(f"{PAPER}.experiments.tiny_geometric.student.widths", [4, 2]),
+        f"{PAPER}.experiments.tiny_geometric.student.widths: need at least two",
+    ),
+    (edit(f"{PAPER}.experiments.missing.data.train", 9), f"{PAPER}.experiments.missing: no such"),
+    (edit(f"{PAPER}.colour", "red"), f"{PAPER}.colour: unknown key"),
+    (edit(PAPER, 5), f"{PAPER}: 5 is not of type 'object'"),
+    # NaN and infinity, anywhere
+    (edit("defaults.training.lr", math.nan), "defaults.training.lr: must be a finite number"),
+    (edit("defaults.perturbation.beta_base", math.nan), "defaults.perturbation.beta_base: must"),
+    (edit("defaults.perturbation.beta_ratio", math.inf), "defaults.perturbation.beta_ratio: must"),
+    (edit("defaults.inputs.dt", math.inf), "defaults.inputs.dt: must be a finite number, got inf"),
+    (edit("defaults.perturbation.divergence_ratio", math.nan), "divergence_ratio: must be"),
+    (edit("defaults.memory.tail_start", math.nan), "defaults.memory.tail_start: must be"),
+    (edit(f"{G}.teacher.kernel.q", math.nan), f"{G}.teacher.kernel.q: must be a finite number"),
+    (edit(f"{PAPER}.defaults.training.lr", -math.inf), f"{PAPER}.defaults.training.lr: must be"),
+    # names: no path-like names, no trailing newline, at most 64 characters; teachers that exist
+    (rename("experiments", "tiny_geometric", "geo\n"), "experiments.'geo\\n': invalid name"),
+    (rename("experiments", "tiny_geometric", ".."), "experiments...: invalid name '..'"),
+    (rename("experiments", "tiny_geometric", "a/b"), "experiments.'a/b': invalid name"),
+    (rename("experiments", "tiny_geometric", "x" * 65), "invalid name 'xxxxx"),
+    (rename("figures", "T-1", "."), "figures..: invalid name '.'"),
+    (rename("figures", "T-1", "T-1\n"), "figures.'T-1\\n': invalid name"),
+    (edit(f"{FIG}.teacher", "t5"), f"{FIG}.teacher: unknown teacher 't5'"),
+    (edit(f"{FIG}.teacher", "t0\n"), f"{FIG}.teacher: 't0\\n' does not match"),
+    (lambda c: {**c, "experiments": {**c["experiments"], 7: {}}}, "experiments: key 7 is not a"),
+    # sizes the machine cannot hold
+    (edit(f"{U}.student.widths", [2, 100000]), f"{U}.student.widths: the perturb job needs"),
+    (edit("defaults.data.train", 10**9), ".data.train: the teacher job needs about"),
+    (edit(f"{G}.inputs.length", 10**7), f"{G}.inputs.length: the perturb job needs about"),
+    # kernels: evaluated where the jobs evaluate them (T = 24 here), bounded formulas
+    (expr("log(20 - t)"), f"{U}.teacher.kernel.formula: not finite at t = 20"),
+    (expr("exp(50 * t)"), f"{U}.teacher.kernel.formula: not finite at t = 15"),
+    (expr("9**9**9"), f"{U}.teacher.kernel.formula: '9**9**9' is not finite"),
+    (expr("-" * 10000 + "t"), f"{U}.teacher.kernel.formula: 10001 characters, at most 1000"),
+    (expr(" + ".join(["t"] * 100000)), f"{U}.teacher.kernel.formula: 399997 characters"),
+    (expr("-" * 100 + "t"), f"{U}.teacher.kernel.formula: nested more than 64 levels"),
+    (expr("open('x')"), f"{U}.teacher.kernel.formula: unsupported element"),
+    (expr("t\x00"), f"{U}.teacher.kernel.formula: not a formula"),
+    (edit(f"{G}.teacher.kernel", {"family": "exp", "a": -50}), f"{G}.teacher.kernel: not finite"),
+    # config files: duplicate keys and alias bombs, in config.yaml and in --configfile
+    (Files({"config.yaml": tiny_yaml() + "seed: 8\n"}), "duplicate key 'seed' (first at line"),
+    (Files({"config.yaml": tiny_yaml() + billion_laughs()}), "config.yaml: expands to more than"),
+    (Files({"config.yaml": tiny_yaml() + dict_bomb()}), "config.yaml: expands to more than 100000"),
+    (Files({"config.yaml": "- a\n- b\n"}), "config.yaml: the top level must be a mapping"),
+    (Files({"config.yaml": "seed: [1,\n"}), "config.yaml: line 2, column 1: expected the node"),
+    (configfile(billion_laughs()), "extra.yaml: expands to more than 100000 values"),
+    (configfile("a: &a [1, *a]\n"), "extra.yaml: line 1: an alias refers to a value that"),
+    (configfile("seed: 1\nseed: 2\n"), "extra.yaml: line 2, column 1: duplicate key 'seed'"),
+    (configfile('{"seed": 1, "seed": 2}'), "extra.yaml: duplicate key 'seed'"),
+    (configfile("\n".join(["a: &a 1", *(f"b{i}: *a" for i in range(101))])), "100 aliases"),
 ]
 
 
@@ -86,15 +200,52 @@ def workdir(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize(("change", "key"), CASES, ids=[key for _, key in CASES])
-def test_malformed_config_fails_fast_naming_the_key(workdir, change, key):
-    (workdir / "config.yaml").write_text(yaml.safe_dump(change(TINY)))
-    before = digest(workdir)
+def snakemake(workdir, *args):
     result = subprocess.run(
-        ["snakemake", "--cores", "1"], cwd=workdir, capture_output=True, text=True, timeout=120
+        ["snakemake", "--cores", "1", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    message = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert key in message, message[-2000:]
-    assert "Select jobs to execute" not in message
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_the_table_is_not_trivial():
+    assert len(CASES) >= 75
+    assert len({message for _, message in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(("change", "message"), CASES, ids=[message for _, message in CASES])
+def test_bad_config_fails_fast_naming_the_key(workdir, change, message):
+    setup = change if isinstance(change, Files) else Files({"config.yaml": ""})
+    files = dict(setup.files)
+    if not isinstance(change, Files):
+        files["config.yaml"] = yaml.safe_dump(change(TINY), sort_keys=False)
+    files.setdefault("config.yaml", tiny_yaml())
+    for name, text in files.items():
+        (workdir / name).write_text(text)
+    before = digest(workdir)
+    try:
+        code, output = snakemake(workdir, *setup.args)
+    finally:
+        for name in files:
+            if name != "config.yaml":
+                (workdir / name).unlink()
+    assert code != 0
+    assert "invalid configuration: " in output, output[-2000:]
+    assert message in output, output[-2000:]
+    assert "Select jobs to execute" not in output
     assert digest(workdir) == before
+
+
+def test_a_kernel_of_another_family_replaces_the_experiments_kernel(workdir):
+    """--configfile with {family: exp, a: 2} over {family: geom, q: 0.7}: not `kernel.q` unknown."""
+    (workdir / "config.yaml").write_text(tiny_yaml())
+    extra = {"experiments": {"tiny_geometric": {"teacher": {"kernel": {"family": "exp", "a": 2}}}}}
+    (workdir / "extra.yaml").write_text(yaml.safe_dump(extra))
+    try:
+        code, output = snakemake(workdir, "-n", "--configfile", "extra.yaml")
+    finally:
+        (workdir / "extra.yaml").unlink()
+    assert code == 0, output[-2000:]

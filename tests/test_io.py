@@ -66,3 +66,18 @@ def test_corrupt_json_and_csv_name_the_file(tmp_path):
         read_csv(table, ("a", "loss"))
     write_json(tmp_path / "ok.json", {"x": [1, 2]})
     assert read_json(tmp_path / "ok.json") == {"x": [1, 2]}
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_results_get_the_mode_of_any_new_file(tmp_path, umask):
+    """Weights (safetensors writes 0600) and JSON alike: 0666 minus the umask."""
+    previous = os.umask(umask)
+    try:
+        save_tensors(tmp_path / "model.safetensors", {"w": torch.zeros(2)})
+        write_json(tmp_path / "metrics.json", {"x": 1})
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    expected = 0o666 & ~umask
+    for name in ("model.safetensors", "metrics.json", "plain.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == expected, name

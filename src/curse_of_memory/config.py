@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Collection, Mapping
 
-from .kernels import KernelSpecError, build_kernel
+import numpy as np
+
+from .dynamics import quadrature
+from .kernels import KernelSpecError, build_kernel, family_names
 from .lorenz96 import Lorenz96
 from .models import StudentSpec
 from .perturbation import PerturbationConfig, beta_grid
@@ -31,14 +34,35 @@ class ConfigError(ValueError):
 
 
 def deep_merge(base: Mapping, override: Mapping) -> dict:
-    """A new dict: ``override`` merged into ``base``; nested mappings merge, the rest replaces."""
+    """A new dict: ``override`` merged into ``base``; nested mappings merge, the rest replaces.
+
+    A kernel spec (a mapping whose ``family`` names a kernel family) is replaced whole when the
+    override names another family: parameters of different families never mix, so
+    ``{family: exp, a: 2}`` over ``{family: pol, s: 1, p: 1.1}`` is ``{family: exp, a: 2}``.
+    An override of the same family (or without ``family``) merges its parameters, so
+    ``{family: pol, p: 1.5}`` keeps ``s: 1`` instead of silently falling back to its default.
+    """
     merged = copy.deepcopy(dict(base))
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if (
+            isinstance(value, Mapping)
+            and isinstance(merged.get(key), Mapping)
+            and not _other_kernel_family(merged[key], value)
+        ):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _other_kernel_family(base: Mapping, override: Mapping) -> bool:
+    """Does ``override`` replace the kernel spec ``base`` by one of another family?"""
+    kernel_families = family_names()
+    return (
+        "family" in override
+        and override["family"] != base.get("family")
+        and (override["family"] in kernel_families or base.get("family") in kernel_families)
+    )
 
 
 def apply_scale(config: Mapping) -> dict:
@@ -54,6 +78,9 @@ def apply_scale(config: Mapping) -> dict:
             f"scale: unknown scale {scale!r}; defined: {', '.join(presets) or 'none'}"
         )
     preset = presets.get(scale, {})
+    for name in preset.get("experiments", {}):
+        if name not in config.get("experiments", {}):
+            raise ConfigError(f"scales.{scale}.experiments.{name}: no such experiment")
     merged = deep_merge(config, preset)
     scaled_defaults = preset.get("defaults", {})
     for name, experiment in config.get("experiments", {}).items():
@@ -131,6 +158,7 @@ def check(config: Mapping) -> None:
 def _check_perturbation_figure(config: Mapping, where: str, spec: Mapping) -> None:
     """A perturbation figure draws one experiment's students and states the expected verdict."""
     _check_experiment_reference(config, where, spec)
+    _check_teacher_reference(config, where, spec)
     if spec.get("expect") not in VERDICTS:
         raise ConfigError(f"{where}.expect: must be one of {', '.join(VERDICTS)}")
 
@@ -143,12 +171,21 @@ def _check_experiment_reference(config: Mapping, where: str, spec: Mapping) -> N
         )
 
 
+def _check_teacher_reference(config: Mapping, where: str, spec: Mapping) -> None:
+    """The figure's ``teacher`` (default t0) is one of its experiment's teachers."""
+    teacher = spec.get("teacher", "t0")
+    known = teacher_ids(experiment_settings(config, spec["experiment"]))
+    if teacher not in known:
+        raise ConfigError(
+            f"{where}.teacher: unknown teacher {teacher!r}; experiment {spec['experiment']} "
+            f"has {', '.join(known)}"
+        )
+
+
 def _check_teacher_memory_figure(config: Mapping, where: str, spec: Mapping) -> None:
     """A teacher-memory figure draws one teacher's memory function."""
     _check_experiment_reference(config, where, spec)
-    teacher = spec.get("teacher", "t0")
-    if teacher not in teacher_ids(experiment_settings(config, spec["experiment"])):
-        raise ConfigError(f"{where}.teacher: experiment {spec['experiment']} has no {teacher}")
+    _check_teacher_reference(config, where, spec)
     if spec.get("expect") not in MEMORY_EXPECTATIONS:
         raise ConfigError(f"{where}.expect: must be one of {', '.join(MEMORY_EXPECTATIONS)}")
 
@@ -211,11 +248,35 @@ def _require(ok: bool, where: str, message: str) -> None:
         raise ConfigError(f"{where}: {message}")
 
 
-def _check_kernel(spec: object, where: str) -> None:
+def _check_kernel(
+    spec: object, where: str, times: np.ndarray | None = None, grid: str = ""
+) -> None:
+    """A valid kernel spec; with ``times``: finite values where the jobs evaluate it (``grid``)."""
     try:
-        build_kernel(spec, where)
+        kernel = build_kernel(spec, where)
+        if times is None:
+            return
+        if spec.get("family") == "expr":
+            where = f"{where}.formula"
+        with np.errstate(all="ignore"):
+            values = np.asarray(kernel(times), dtype=float)
     except KernelSpecError as error:
         raise ConfigError(str(error)) from None
+    except (ArithmeticError, ValueError, MemoryError, RecursionError) as error:
+        raise ConfigError(
+            f"{where}: cannot be evaluated on {grid} ({type(error).__name__}: {error})"
+        ) from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ConfigError(
+            f"{where}: not finite at t = {times[bad[0]]:g} (value {values[bad[0]]}) of {grid}"
+        )
+
+
+def _time_grid(length: int, dt: float) -> tuple[np.ndarray, str]:
+    """The times t = k dt, k = 0..length-1, at which a job evaluates a kernel, and their name."""
+    grid = f"the time grid t = k dt, k = 0..{length - 1}, dt = {dt:g}"
+    return np.arange(length) * float(dt), grid
 
 
 def _check_range(pair: list, where: str) -> None:
@@ -229,8 +290,8 @@ def _check_student(options: Mapping, where: str, **extra: object) -> None:
         raise ConfigError(f"{where}: {error}") from None
 
 
-def _check_memory_target(target: Mapping, where: str) -> None:
-    _check_kernel(target["smooth"], f"{where}.smooth")
+def _check_memory_target(target: Mapping, where: str, times: np.ndarray, grid: str) -> None:
+    _check_kernel(target["smooth"], f"{where}.smooth", times, grid)
 
 
 def _check_training_figure(config: Mapping, where: str, spec: Mapping) -> None:
@@ -266,7 +327,10 @@ def _check_flow_figure(config: Mapping, where: str, spec: Mapping) -> None:
     _require(
         len(set(omegas)) == len(omegas), f"{where}.omegas", f"need distinct values, got {omegas}"
     )
-    _check_memory_target(spec["target"], f"{where}.target")
+    horizon = 1.0 / min(omegas) + spec["horizon_tail"]
+    nodes, _ = quadrature(horizon, **spec["quadrature"])
+    grid = f"the quadrature nodes on [0, 1/omega + horizon_tail = {horizon:g}]"
+    _check_memory_target(spec["target"], f"{where}.target", nodes, grid)
     _check_range(spec["init"]["w_range"], f"{where}.init.w_range")
     solver = spec["solver"]
     _require(solver["t_min"] < solver["t_max"], f"{where}.solver.t_min", "must be below t_max")
@@ -285,8 +349,9 @@ def _check_plateau_time_figure(config: Mapping, where: str, spec: Mapping) -> No
 
 def _check_sampled_figure(config: Mapping, where: str, spec: Mapping) -> None:
     """COM-4: the COM-2 target learned by general students on sampled inputs."""
-    _check_memory_target(spec["target"], f"{where}.target")
     inputs = spec["inputs"]
+    times, grid = _time_grid(inputs["length"], inputs["dt"])
+    _check_memory_target(spec["target"], f"{where}.target", times, grid)
     horizon = inputs["length"] * inputs["dt"]
     memory = 1.0 / spec["omega"] + 2.0 * spec["target"]["bump_width"]
     _require(
@@ -306,7 +371,7 @@ def _check_sampled_figure(config: Mapping, where: str, spec: Mapping) -> None:
 
 def _check_approximation_figure(config: Mapping, where: str, spec: Mapping) -> None:
     """COM-A: least-squares exponential-sum fits of exp and pol kernels against width."""
-    _check_kernel(spec["exp"], f"{where}.exp")
+    _check_kernel(spec["exp"], f"{where}.exp", *_time_grid(spec["length"], 1.0))
     widths = spec["widths"]
     _require(
         len(widths) >= 3 and all(b > a for a, b in zip(widths, widths[1:])),
@@ -362,6 +427,11 @@ def _check_experiment(config: Mapping, name: str) -> None:
             if message.startswith(f"{section}."):
                 raise ConfigError(f"{where}.{message}") from None
             raise ConfigError(f"{where}.{section}: {message}") from None
+    teacher = settings["teacher"]
+    if teacher["kind"] == "linear_functional":  # rho(k dt), k < T: what the teacher job evaluates
+        inputs = settings["inputs"]
+        times, grid = _time_grid(inputs["length"], inputs["dt"])
+        _check_kernel(teacher["kernel"], f"{where}.teacher.kernel", times, grid)
 
 
 def _check_teacher(teacher: Mapping, where: str) -> None:

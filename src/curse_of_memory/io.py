@@ -28,13 +28,25 @@ class CorruptResultError(RuntimeError):
         )
 
 
+def _file_mode() -> int:
+    """The mode of a newly created ordinary file: 0666 minus the umask (0644 for umask 022)."""
+    umask = os.umask(0o022)  # reading the umask means setting it; restored at once
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
-    """Call write(temporary_path), then rename the temporary file to ``path``."""
+    """Call write(temporary_path), then rename the temporary file to ``path``.
+
+    The file gets the mode of any other new file (0666 minus the umask), also when ``write``
+    creates it privately (safetensors writes 0600).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         write(temporary)
+        os.chmod(temporary, _file_mode())
         os.replace(temporary, target)
     finally:
         if temporary.exists():

@@ -18,8 +18,11 @@ expr      any formula in t                           formula (string)
 
 ``expr`` evaluates an arithmetic formula in ``t`` with the functions exp, log, sqrt, sin,
 cos, tanh, abs, airy (= Ai) and the constants pi, e; comparisons give 0/1. Only that
-grammar is accepted, so a config cannot run code. Users add kernels from the config with
-``sum`` and ``expr``; code can register a family with :func:`register_family`.
+grammar is accepted, so a config cannot run code; a formula has at most
+``MAX_FORMULA_LENGTH`` characters and ``MAX_FORMULA_DEPTH`` levels of nesting, and evaluates in
+float64 (overflow gives inf, which the checks refuse, never an exception). Users add kernels
+from the config with ``sum`` and ``expr``; code can register a family with
+:func:`register_family`.
 """
 
 from __future__ import annotations
@@ -159,7 +162,9 @@ _FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "abs": np.abs,
     "airy": lambda x: special.airy(x)[0],
 }
-_CONSTANTS = {"pi": math.pi, "e": math.e}
+_CONSTANTS = {"pi": np.float64(math.pi), "e": np.float64(math.e)}
+MAX_FORMULA_LENGTH = 1000  # characters: longer kernels are a `sum` of formulas
+MAX_FORMULA_DEPTH = 64  # nested operations and calls (each level is a recursion of the checks)
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -182,18 +187,33 @@ def _build_expr(spec: Mapping, where: str) -> Kernel:
     formula = spec.get("formula")
     if not isinstance(formula, str) or not formula.strip():
         raise KernelSpecError(f"{where}.formula: family 'expr' needs a formula string in t")
+    if len(formula) > MAX_FORMULA_LENGTH:
+        raise KernelSpecError(
+            f"{where}.formula: {len(formula)} characters, at most {MAX_FORMULA_LENGTH} "
+            "(write a longer kernel as a `sum` of formulas)"
+        )
     try:
         tree = ast.parse(formula, mode="eval")
     except SyntaxError as error:
         raise KernelSpecError(
             f"{where}.formula: not a formula ({error.msg}): {formula!r}"
         ) from None
+    except (ValueError, MemoryError, RecursionError) as error:
+        raise KernelSpecError(
+            f"{where}.formula: not a formula ({type(error).__name__}: {error})"
+        ) from None
     _check_expr(tree.body, f"{where}.formula")
 
     def kernel(t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, dtype=float)
-        with np.errstate(all="ignore"):
-            value = _evaluate(tree.body, t)
+        try:
+            with np.errstate(all="ignore"):
+                value = _evaluate(tree.body, t)
+        except (ArithmeticError, ValueError, MemoryError, RecursionError) as error:
+            raise KernelSpecError(
+                f"{where}.formula: {formula!r} cannot be evaluated ({type(error).__name__}: "
+                f"{error})"
+            ) from None
         return np.broadcast_to(np.asarray(value, dtype=float), t.shape).copy()
 
     probe = kernel(np.linspace(0.0, 10.0, 11))
@@ -202,21 +222,36 @@ def _build_expr(spec: Mapping, where: str) -> Kernel:
     return kernel
 
 
-def _check_expr(node: ast.AST, where: str) -> None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+def _check_expr(node: ast.AST, where: str, depth: int = 0) -> None:
+    if depth > MAX_FORMULA_DEPTH:
+        raise KernelSpecError(
+            f"{where}: nested more than {MAX_FORMULA_DEPTH} levels deep "
+            "(write a long kernel as a `sum` of formulas)"
+        )
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
+        try:
+            finite = math.isfinite(float(node.value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise KernelSpecError(f"{where}: the number {str(node.value)[:20]} is out of range")
         return
     if isinstance(node, ast.Name) and (node.id == "t" or node.id in _CONSTANTS):
         return
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        _check_expr(node.left, where)
-        _check_expr(node.right, where)
+        _check_expr(node.left, where, depth + 1)
+        _check_expr(node.right, where, depth + 1)
         return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        _check_expr(node.operand, where)
+        _check_expr(node.operand, where, depth + 1)
         return
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-        _check_expr(node.left, where)
-        _check_expr(node.comparators[0], where)
+        _check_expr(node.left, where, depth + 1)
+        _check_expr(node.comparators[0], where, depth + 1)
         return
     if (
         isinstance(node, ast.Call)
@@ -225,7 +260,7 @@ def _check_expr(node: ast.AST, where: str) -> None:
         and len(node.args) == 1
         and not node.keywords
     ):
-        _check_expr(node.args[0], where)
+        _check_expr(node.args[0], where, depth + 1)
         return
     allowed = "numbers, t, pi, e, + - * / **, < <= > >=, " + ", ".join(_FUNCTIONS)
     raise KernelSpecError(
@@ -234,8 +269,8 @@ def _check_expr(node: ast.AST, where: str) -> None:
 
 
 def _evaluate(node: ast.AST, t: np.ndarray):
-    if isinstance(node, ast.Constant):
-        return float(node.value)
+    if isinstance(node, ast.Constant):  # numpy scalars: overflow gives inf, 1/0 gives inf
+        return np.float64(node.value)
     if isinstance(node, ast.Name):
         return t if node.id == "t" else _CONSTANTS[node.id]
     if isinstance(node, ast.BinOp):

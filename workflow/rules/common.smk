@@ -6,12 +6,13 @@ from dataclasses import asdict
 from snakemake.exceptions import WorkflowError
 
 from curse_of_memory import config as settings_lib
+from curse_of_memory import validation
 from curse_of_memory.models import PARAMETERIZATIONS
 from curse_of_memory.training import TrainConfig, segment_ends
 
-try:
-    SETTINGS = settings_lib.apply_scale(config)
-    settings_lib.check(SETTINGS)
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+try:  # the schema and every check, on the config with its scale preset merged
+    SETTINGS = validation.resolve(config, validation.load_yaml(SCHEMA))
 except settings_lib.ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}")
 
@@ -20,8 +21,13 @@ FIGURES = SETTINGS.get("figures", {})
 
 
 def package_code(*modules):
-    """Package modules that determine a stage's numbers; editing one reruns the stage."""
-    return [os.path.join(SRC, "curse_of_memory", f"{module}.py") for module in modules]
+    """Package modules that determine a stage's numbers; editing one reruns the stage.
+
+    Paths relative to the working directory: a finished project copied or moved whole (cp -a,
+    mv) keeps its inputs' names, so Snakemake does not rerun it.
+    """
+    package = os.path.relpath(os.path.join(SRC, "curse_of_memory"))
+    return [os.path.join(package, f"{module}.py") for module in modules]
 
 
 def settings(experiment):
