@@ -29,7 +29,7 @@ def test_paper_scale_merges_its_preset():
     tanh = settings_lib.experiment_settings(paper, "iat2_tanh_polynomial")
     assert tanh["data"]["train"] == 128000 and tanh["training"]["max_epochs"] == 1000
     assert tanh["training"]["dtype"] == "float32"  # what the preset does not set stays
-    assert raw["experiments"]["iat2_tanh_polynomial"]["data"]["train"] == 2048
+    assert raw["experiments"]["iat2_tanh_polynomial"]["data"]["train"] == 8192
     with pytest.raises(settings_lib.ConfigError, match="^scale:"):
         settings_lib.apply_scale({**raw, "scale": "huge"})
 

@@ -114,7 +114,9 @@ def teacher_spec(settings: Mapping, teacher_id: str) -> dict:
 
 
 def student_spec(settings: Mapping, width: int) -> StudentSpec:
-    options = {key: value for key, value in settings["student"].items() if key != "widths"}
+    options = {
+        key: value for key, value in settings["student"].items() if key not in ("widths", "fit")
+    }
     if "eigen_init" in options:
         options["eigen_init"] = tuple(options["eigen_init"])
     inputs = settings["inputs"]
@@ -126,7 +128,8 @@ def input_spec(settings: Mapping) -> InputSpec:
 
 
 def train_config(settings: Mapping) -> TrainConfig:
-    return TrainConfig(**settings["training"])
+    """Training settings, with the student's ``fit`` (gradient | least_squares)."""
+    return TrainConfig(**settings["training"], fit=settings["student"].get("fit", "gradient"))
 
 
 def perturbation_config(settings: Mapping) -> PerturbationConfig:
@@ -427,6 +430,15 @@ def _check_experiment(config: Mapping, name: str) -> None:
             if message.startswith(f"{section}."):
                 raise ConfigError(f"{where}.{message}") from None
             raise ConfigError(f"{where}.{section}: {message}") from None
+    student = settings["student"]
+    if student.get("fit") == "least_squares" and (
+        student.get("activation", "linear") != "linear" or settings["inputs"]["dim"] != 1
+    ):
+        raise ConfigError(
+            f"{where}.student.fit: least_squares fits the kernel of a linear student with one "
+            f"input; activation is {student.get('activation')!r}, input dim "
+            f"{settings['inputs']['dim']} (use fit: gradient)"
+        )
     teacher = settings["teacher"]
     if teacher["kind"] == "linear_functional":  # rho(k dt), k < T: what the teacher job evaluates
         inputs = settings["inputs"]

@@ -8,6 +8,7 @@ run would trust. Weights are safetensors files: loading one cannot run code.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -86,16 +87,58 @@ def load_metadata(path: str | os.PathLike) -> dict[str, str]:
         raise CorruptResultError(path, f"not a valid safetensors file: {error}") from None
 
 
+NON_FINITE = "non_finite"
+"""Key of a JSON object's map from JSON pointers of values written as null to what they were
+("nan", "inf" (e.g. a diverged loss) or "-inf"): files stay strict JSON, values round-trip."""
+
+
+def _nulled(value: object, pointer: str, found: dict[str, str]) -> object:
+    """value with every non-finite float replaced by None, recorded in found[pointer]."""
+    if isinstance(value, float) and not math.isfinite(value):
+        found[pointer] = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return None
+    if isinstance(value, dict):
+        return {
+            k: _nulled(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}", found)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_nulled(v, f"{pointer}/{i}", found) for i, v in enumerate(value)]
+    return value
+
+
 def write_json(path: str | os.PathLike, value: object) -> None:
-    text = json.dumps(value, indent=2, sort_keys=True) + "\n"
+    """Strict JSON (no NaN/Infinity tokens): non-finite floats become null, listed under
+    NON_FINITE in the top-level object."""
+    found: dict[str, str] = {}
+    strict = _nulled(value, "", found)
+    if found:
+        if not isinstance(strict, dict):
+            raise ValueError(f"{path}: non-finite values outside a JSON object: {found}")
+        strict[NON_FINITE] = found
+    text = json.dumps(strict, indent=2, sort_keys=True, allow_nan=False) + "\n"
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def read_json(path: str | os.PathLike) -> object:
+    """Inverse of :func:`write_json`: the nulls listed under NON_FINITE become floats again."""
     try:
-        return json.loads(Path(path).read_text())
+        value = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
         raise CorruptResultError(path, f"not valid JSON: {error}") from None
+    if isinstance(value, dict):
+        for pointer, kind in value.pop(NON_FINITE, {}).items():
+            *parents, last = [
+                p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")
+            ]
+            container = value
+            try:
+                for part in parents:
+                    container = container[int(part) if isinstance(container, list) else part]
+                container[int(last) if isinstance(container, list) else last] = float(kind)
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise CorruptResultError(path, f"{NON_FINITE}: no value at {pointer}") from None
+    return value
 
 
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:

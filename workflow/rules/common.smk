@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 from curse_of_memory import config as settings_lib
 from curse_of_memory import validation
 from curse_of_memory.models import PARAMETERIZATIONS
-from curse_of_memory.training import TrainConfig, segment_ends
+from curse_of_memory.training import segment_ends
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:  # the schema and every check, on the config with its scale preset merged
@@ -16,7 +16,7 @@ try:  # the schema and every check, on the config with its scale preset merged
 except settings_lib.ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}")
 
-ENV = "../../environment.yml"
+ENV = "../envs/curse_of_memory.yaml"  # the rules' pinned environment (--sdm conda)
 FIGURES = SETTINGS.get("figures", {})
 
 
@@ -41,7 +41,7 @@ def widths(experiment):
 def checkpoint_before(wildcards, epoch):
     """The checkpoint a training job resumes from: that of the job ending before ``epoch``
     (None: the last job); none for the first job."""
-    ends = segment_ends(TrainConfig(**settings(wildcards.experiment)["training"]))
+    ends = segment_ends(settings_lib.train_config(settings(wildcards.experiment)))
     if epoch is not None and epoch not in ends[:-1]:
         raise WorkflowError(
             f"no training job of {wildcards.experiment} ends at epoch {epoch}; "
@@ -120,6 +120,10 @@ def teacher_params(experiment, teacher):
 
 def student_params(experiment, width):
     return asdict(settings_lib.student_spec(settings(experiment), int(width)))
+
+
+def training_params(experiment):
+    return asdict(settings_lib.train_config(settings(experiment)))
 
 
 def loss_params(experiment):
