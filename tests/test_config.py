@@ -156,7 +156,7 @@ def raw():
 
 
 def test_every_shipped_preset_passes_the_schema_and_the_checks(raw, schema):
-    for scale in ("quick", *raw["scales"]):
+    for scale in ("default", *raw["scales"]):
         merged = settings_lib.apply_scale({**raw, "scale": scale})
         jsonschema.validate(merged, schema, cls=jsonschema.Draft202012Validator)
         validation.resolve({**raw, "scale": scale}, schema)
@@ -200,7 +200,7 @@ def test_every_shipped_preset_passes_the_schema_and_the_checks(raw, schema):
 def test_scales_and_values_are_checked_like_the_rest(raw, schema, edit, message):
     """Both scales: the preset's keys are checked whichever scale runs."""
     edit(raw)
-    for scale in ("quick", "paper"):
+    for scale in ("default", "fast", "paper"):
         with pytest.raises(settings_lib.ConfigError) as error:
             validation.resolve({**raw, "scale": scale}, schema)
         assert str(error.value).startswith(message), str(error.value)

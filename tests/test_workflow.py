@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
 
 TINY = {
-    "scale": "quick",
+    "scale": "default",
     "seed": 7,
     "dtype": "float64",
     "defaults": {

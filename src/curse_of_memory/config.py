@@ -22,6 +22,7 @@ from .stability import StabilityConfig
 from .targets import InputSpec
 from .training import TrainConfig
 
+BASE_SCALE = "default"  # the config as written; other scales are presets under ``scales``
 TEACHER_KINDS = ("linear_functional", "tanh_rnn", "transformer")
 VERDICTS = ("stable", "unstable")
 MEMORY_EXPECTATIONS = ("exponential", "slow")
@@ -66,14 +67,14 @@ def _other_kernel_family(base: Mapping, override: Mapping) -> bool:
 
 
 def apply_scale(config: Mapping) -> dict:
-    """The config with ``scales[scale]`` merged over it (no preset for ``quick``: a no-op).
+    """The config with ``scales[scale]`` merged over it (no preset for ``default``: a no-op).
 
-    The preset's ``defaults`` also win over what an experiment sets for the quick scale (its data
-    sizes and epochs), and the preset's ``experiments.<name>`` win over both.
+    The preset's ``defaults`` also win over what an experiment sets for the default scale (its
+    data sizes and epochs), and the preset's ``experiments.<name>`` win over both.
     """
-    scale = config.get("scale", "quick")
+    scale = config.get("scale", BASE_SCALE)
     presets = config.get("scales", {})
-    if scale not in presets and scale != "quick":
+    if scale not in presets and scale != BASE_SCALE:
         raise ConfigError(
             f"scale: unknown scale {scale!r}; defined: {', '.join(presets) or 'none'}"
         )

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import yaml
 
-from .config import ConfigError, apply_scale, check, deep_merge, experiment_settings
+from .config import (
+    BASE_SCALE,
+    ConfigError,
+    apply_scale,
+    check,
+    deep_merge,
+    experiment_settings,
+)
 
 MAX_ALIASES = 100  # aliases (*name) per config file; the shipped config has none
 MAX_VALUES = 100_000  # values of a config file with every alias expanded (config.yaml: ~2000)
@@ -189,7 +196,7 @@ def resolve(config: Mapping, schema: Mapping, memory_limit: int | None = None) -
     presets = {name: apply_scale({**config, "scale": name}) for name in config.get("scales", {})}
     for name, preset in presets.items():
         _check_schema(validator, preset, config, name)
-    scale = config.get("scale", "quick")
+    scale = config.get("scale", BASE_SCALE)
     merged = apply_scale(config)
     limit = machine_memory() if memory_limit is None else memory_limit
     for name, settings in [(scale, merged), *((n, p) for n, p in presets.items() if n != scale)]:
