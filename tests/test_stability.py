@@ -231,3 +231,15 @@ def test_polynomial_memory_is_never_stable():
     result = least_squares_analysis({"family": "pol", "s": 1.0, "p": 1.1})
     assert result.evidence == "crossings"  # E_m(0) falls by orders of magnitude
     assert result.verdict != "stable", result.reason
+
+
+def test_a_crossing_below_the_grid_cannot_support_a_stable_verdict():
+    """Widths whose curves already meet at the first beta: the crossing is an upper bound."""
+    losses = synthetic_losses(WIDTHS, lambda m: 0.1, lambda m: 1.0 / m**2)
+    first = losses[32][1][0] - losses[32][0][0]  # push width 32 over width 16 at beta_1
+    losses[32] = [losses[32][0]] + [v + 10 * first + 1.0 for v in losses[32][1:]]
+    result = analyse(
+        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(1), zero_loss=1.0
+    )
+    assert result.crossings_below_grid == [False, False, False, True]
+    assert result.verdict != "stable", result.reason

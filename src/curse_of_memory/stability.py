@@ -22,7 +22,9 @@ precondition (:func:`precondition`):
 - ``none``: neither; the verdict is ``undetermined`` with what would resolve it.
 
 A crossing (or blow-up) that does not happen on the grid is *beyond the grid* (> beta_max): it
-is reported as such and left out of the slope and of beta_0, never counted as beta_max.
+is reported as such and left out of the slope and of beta_0, never counted as beta_max. One
+reached already at the first beta is *below the grid*: counted at beta_1, an upper bound, so it
+can support crossings that move left but never a ``stable`` verdict.
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
@@ -203,6 +205,7 @@ class StabilityAnalysis:
     precondition: str  # why that evidence
     crossings: list[float]
     crossings_beyond_grid: list[bool]
+    crossings_below_grid: list[bool]  # at or below the first beta: an upper bound
     crossings_low: list[float]
     crossings_high: list[float]
     crossing_slope: float
@@ -303,11 +306,17 @@ def analyse(
         interval = crossing_interval if gate.evidence == "crossings" else blowup_interval
         verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
         reason = f"{gate.reason}; {reason}"
+        below = gate.evidence == "crossings" and bool(np.any(crossing.points[1:] <= betas[1]))
+        if verdict == "stable" and below:  # an upper bound cannot show that crossings stay put
+            verdict, reason = "undetermined", (
+                f"{reason}; but a crossing lies at or below the first beta ({betas[1]:.3g}), "
+                "where it may be moving left unseen"
+            )
     resolve = gate.resolve
     if verdict == "undetermined" and not resolve:
         resolve = (
             "more widths (a longer trend) or more perturbation draws (a narrower interval); "
-            "points beyond the grid need a larger beta range"
+            "points beyond or below the grid need a wider beta range"
         )
     return StabilityAnalysis(
         widths=widths,
@@ -319,6 +328,7 @@ def analyse(
         precondition=gate.reason,
         crossings=crossing.points.tolist(),
         crossings_beyond_grid=np.isnan(crossing.points).tolist(),
+        crossings_below_grid=(crossing.points <= betas[1]).tolist(),
         crossings_low=cross_low,
         crossings_high=cross_high,
         crossing_slope=crossing.slope,
