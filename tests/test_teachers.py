@@ -80,3 +80,15 @@ def test_symmetric_tanh_rnn_teacher_has_a_real_spectrum_of_radius_gain(gain):
     teacher = RandomTanhRNN(16, gain, torch_generator(0, "t"), symmetric=True)
     assert torch.equal(teacher.W, teacher.W.t())
     assert torch.linalg.eigvalsh(teacher.W).abs().max() == pytest.approx(gain, rel=1e-12)
+
+
+def test_residual_tanh_rnn_teacher_follows_the_students_form():
+    teacher = RandomTanhRNN(6, 0.8, torch_generator(0, "t"), symmetric=True, residual=True)
+    x = torch.randn(3, 12, 1, generator=torch_generator(1, "x"), dtype=torch.float64)
+    h = torch.zeros(3, 6, dtype=torch.float64)
+    A = torch.eye(6, dtype=torch.float64) - teacher.W
+    outputs = []
+    for k in range(12):
+        h = h + torch.tanh(x[:, k] @ teacher.U.t() + teacher.b - h @ A.t())
+        outputs.append(h @ teacher.c.t())
+    assert torch.allclose(teacher(x), torch.stack(outputs, 1), atol=1e-13)

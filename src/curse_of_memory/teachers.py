@@ -38,7 +38,11 @@ class TanhOutput(torch.nn.Module):
 
 
 class RandomTanhRNN(torch.nn.Module):
-    """h_{k+1} = tanh(W h_k + U x_k + b), y_k = c h_{k+1}; W = gain G / sqrt(n), G ~ N(0, 1)."""
+    """h_{k+1} = tanh(W h_k + U x_k + b), y_k = c h_{k+1}; W = gain G / sqrt(n), G ~ N(0, 1).
+
+    ``residual``: the students' form instead, h_{k+1} = h_k + tanh(U x_k + b - A h_k) with
+    A = I - W, whose linearisation h_{k+1} ~ W h_k + U x_k + b is the same.
+    """
 
     def __init__(
         self,
@@ -49,8 +53,10 @@ class RandomTanhRNN(torch.nn.Module):
         input_scale: float = 1.0,
         dtype: torch.dtype = torch.float64,
         symmetric: bool = False,
+        residual: bool = False,
     ):
         super().__init__()
+        self.residual = residual
         n = width
 
         def normal(*shape: int) -> torch.Tensor:
@@ -72,7 +78,10 @@ class RandomTanhRNN(torch.nn.Module):
         h = drive.new_zeros(x.shape[0], self.W.shape[0])
         states = []
         for drive_k in drive.unbind(1):
-            h = torch.tanh(h @ self.W.t() + drive_k)
+            if self.residual:  # h + tanh(U x + b - (I - W) h)
+                h = h + torch.tanh(drive_k - h + h @ self.W.t())
+            else:
+                h = torch.tanh(h @ self.W.t() + drive_k)
             states.append(h)
         return torch.stack(states, 1) @ self.c.t()
 
@@ -144,6 +153,7 @@ def build_teacher(
             spec.get("input_scale", 1.0),
             dtype,
             spec.get("symmetric", False),
+            spec.get("residual", False),
         )
     if kind == "transformer":
         return CausalTransformer(
