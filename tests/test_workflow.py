@@ -153,7 +153,11 @@ def test_figures_claims_and_verdicts_are_produced(workdir):
     assert metrics["spec"]["structure"] == "full" and metrics["dead_modes"] == 0
     assert metrics["stability_margin"] > 0
     log = (workdir / "results/logs/train_student/tiny_user/t0/m5.log").read_text()
-    assert "epoch 5 train" in log and "elapsed" in log
+    assert "epoch 5/15 train" in log and "epochs/s" in log and "s left" in log
+    assert metrics["converged"] is False and metrics["stop_reason"] == "max_epochs"
+    assert "NOT converged (max_epochs, 30 steps)" in log  # the terminal's one-line summary
+    for figure in ("T-1", "T-2"):
+        assert (workdir / f"results/training/{figure}.png").stat().st_size > 0
 
 
 def test_rerun_from_scratch_gives_byte_identical_csvs(workdir):
