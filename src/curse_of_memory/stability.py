@@ -308,9 +308,12 @@ def analyse(
         reason = f"{gate.reason}; {reason}"
         below = gate.evidence == "crossings" and bool(np.any(crossing.points[1:] <= betas[1]))
         if verdict == "stable" and below:  # an upper bound cannot show that crossings stay put
-            verdict, reason = "undetermined", (
-                f"{reason}; but a crossing lies at or below the first beta ({betas[1]:.3g}), "
-                "where it may be moving left unseen"
+            verdict, reason = (
+                "undetermined",
+                (
+                    f"{reason}; but a crossing lies at or below the first beta ({betas[1]:.3g}), "
+                    "where it may be moving left unseen"
+                ),
             )
     resolve = gate.resolve
     if verdict == "undetermined" and not resolve:

@@ -89,18 +89,12 @@ def figure_caption(figure):
     """What a figure shows and which paper figure it reproduces (the report's caption)."""
     spec = FIGURES[figure]
     paper, _, number = figure.partition("-")
-    source = (
-        f"Figure {number} of {PAPERS[paper]}"
-        if paper in PAPERS
-        else "a user-defined figure"
-    )
+    source = f"Figure {number} of {PAPERS[paper]}" if paper in PAPERS else "a user-defined figure"
     return f"{spec.get('title', figure)}. Reproduces {source}. {spec.get('caption', '')}".strip()
 
 
 def all_figures():
-    return expand(
-        "results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf", "csv")
-    )
+    return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf", "csv"))
 
 
 def teachers(experiment):

@@ -28,9 +28,7 @@ rule random_memory_figure:
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         spec=lambda w: FIGURES[w.figure],
-        family=lambda w: SETTINGS["random_memory"]["families"][
-            FIGURES[w.figure]["family"]
-        ],
+        family=lambda w: SETTINGS["random_memory"]["families"][FIGURES[w.figure]["family"]],
         draws=SETTINGS.get("random_memory", {}).get("draws"),
         input_draws=SETTINGS.get("random_memory", {}).get("input_draws"),
         fit=SETTINGS.get("random_memory", {}).get("fit"),
@@ -146,9 +144,7 @@ rule sentiment_figure:
 rule train_digits:
     """Train the sequential-digits classifier under one parameterization, one repeat."""
     input:
-        code=package_code(
-            "sequential_digits", "classification", "models", "recurrence", "seeding"
-        ),
+        code=package_code("sequential_digits", "classification", "models", "recurrence", "seeding"),
     output:
         model="results/digits/{parameterization}/r{repeat}/model.safetensors",
         metrics="results/digits/{parameterization}/r{repeat}/metrics.json",
@@ -177,9 +173,7 @@ rule train_digits:
 rule digits_figure:
     """Learning curves of every parameterization, mean and standard error (IAT-9)."""
     input:
-        metrics=lambda w: digits_runs(
-            "results/digits/{parameterization}/r{repeat}/metrics.json"
-        ),
+        metrics=lambda w: digits_runs("results/digits/{parameterization}/r{repeat}/metrics.json"),
         models=lambda w: digits_runs(
             "results/digits/{parameterization}/r{repeat}/model.safetensors"
         ),
@@ -219,9 +213,7 @@ rule digits_figure:
 rule digits_table:
     """Table 1: test loss and accuracy per parameterization, mean and standard error."""
     input:
-        metrics=lambda w: digits_runs(
-            "results/digits/{parameterization}/r{repeat}/metrics.json"
-        ),
+        metrics=lambda w: digits_runs("results/digits/{parameterization}/r{repeat}/metrics.json"),
         code=package_code("sequential_digits"),
     output:
         csv=report(
