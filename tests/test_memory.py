@@ -233,3 +233,12 @@ def test_the_evidence_does_not_grow_with_the_sampling():
     b = classify_decay(fine, _two_modes(fine, 60.0))
     assert b.evidence == pytest.approx(a.evidence, abs=0.3)
     assert b.tail_evidence == pytest.approx(a.tail_evidence, abs=0.3)
+
+
+def test_a_rate_that_grows_along_the_tail_is_at_least_exponential():
+    """exp(-t^2 / 50): its local rate t / 25 grows, so it decays faster than any e^{-r t} tail
+    bound requires; a power law's rate falls as 1/t and is never labelled so."""
+    t = np.arange(1.0, 60.0)
+    fit = classify_decay(t, np.exp(-(t**2) / 50), floor=1e-14)
+    assert fit.label == "exponential" and fit.rate_trend > 0
+    assert classify_decay(t, t**-1.5, floor=1e-14).label == "polynomial"

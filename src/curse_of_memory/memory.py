@@ -225,6 +225,9 @@ def classify_decay(
     factor), and the local decay rates (:func:`local_rates`) carry the label:
 
         non-decaying   both curve fits fall by less than ``min_decay_factor`` over the tail
+        exponential    every local rate is positive and they grow along the tail and its last
+                       half (d log rate / d log t > 0): the decay is at least exponential,
+                       M(t) <= M(t_0) exp(-r_min (t - t_0)), while a power law's rate falls as 1/t
         otherwise      :func:`decay_label` of the rate trend on the last half of the local rates
                        and on all of them
 
@@ -248,9 +251,11 @@ def classify_decay(
     rate_times, rates, variances = local_rates(t, log_m)
     last = max(2, math.ceil(len(rates) / 2))
     evidence, trend = rate_trend(rate_times[-last:], rates[-last:], variances[-last:])
-    tail_evidence, _ = rate_trend(rate_times, rates, variances)
+    tail_evidence, tail_trend = rate_trend(rate_times, rates, variances)
     if max(exp_factor, pol_factor) < min_decay_factor:
         label = "non-decaying"
+    elif np.all(rates > 0) and trend > 0 and tail_trend > 0:  # faster than exponential
+        label = "exponential"
     else:
         label = decay_label(evidence, tail_evidence, min_evidence)
     factor = exp_factor if exp_rss <= pol_rss else pol_factor

@@ -34,7 +34,7 @@ plotting.perturbation_panel(
 )
 status = table.set_index("teacher").loc[shown, "status"]
 axes[0].set_title(
-    f"students of teacher {shown} ({status}, verdict {analysis['verdict']}, "
+    f"students of {shown}: {status}\n(verdict {analysis['verdict']}, "
     f"evidence: {analysis['evidence']})",
     fontsize=9,
 )
