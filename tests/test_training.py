@@ -108,3 +108,30 @@ def test_training_split_into_jobs_equals_one_run(activation, tmp_path):
     assert any(row["lr"] < config.lr for row in result.history)  # the scheduler state carried over
     for name, value in whole.state_dict().items():
         assert torch.equal(model.state_dict()[name], value), name
+
+
+def test_training_stops_when_the_best_validation_loss_stalls():
+    """The rule best_e >= (1 - tolerance) best_{e - window} on a constructed history."""
+    data = small_problem(np.ones(40))
+    model = StudentRNN(StudentSpec(width=2), torch_generator(3, "init"))
+    trainer = Trainer(
+        model, data, TrainConfig(converge_window=3, converge_tolerance=0.01), torch_generator(3)
+    )
+    for valid in (1.0, 0.5, 0.499, 0.498, 0.497):
+        trainer.result.history.append({"valid_loss": valid})
+        trainer.result.best_valid = min(trainer.result.best_valid, valid)
+    assert trainer.stalled()  # 0.497 vs 0.5 three epochs before: 0.6% < 1%
+    trainer.result.history[-1]["valid_loss"] = trainer.result.best_valid = 0.49
+    assert not trainer.stalled()  # 2% better
+
+
+def test_a_converged_run_says_so_and_a_cut_one_does_not():
+    data = small_problem(0.5 ** np.arange(40.0))
+    runs = {}
+    for window, epochs in ((5, 400), (0, 3)):
+        model = StudentRNN(StudentSpec(width=2), torch_generator(4, "init"))
+        config = TrainConfig(max_epochs=epochs, batch_size=64, converge_window=window)
+        runs[window] = train(model, data, config, torch_generator(4), log=lambda _: None)
+    assert runs[5].converged and runs[5].stop_reason in ("converged", "threshold")
+    assert runs[5].epochs < 400
+    assert not runs[0].converged and runs[0].stop_reason == "max_epochs"
