@@ -292,6 +292,7 @@ def analyse(
     done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
     gate = precondition(widths, errors, zero_loss, done, config)
     chosen = 1 if gate.evidence == "blow-ups" else 0
+    below_grid = (crossing.points > 0) & (crossing.points <= betas[1])  # 0: no improvement
     cross_low, cross_high = _pointwise_interval(
         [c.points for c, _ in samples] or [crossing.points], config.confidence
     )
@@ -306,7 +307,7 @@ def analyse(
         interval = crossing_interval if gate.evidence == "crossings" else blowup_interval
         verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
         reason = f"{gate.reason}; {reason}"
-        below = gate.evidence == "crossings" and bool(np.any(crossing.points[1:] <= betas[1]))
+        below = gate.evidence == "crossings" and bool(np.any(below_grid[1:]))
         if verdict == "stable" and below:  # an upper bound cannot show that crossings stay put
             verdict, reason = (
                 "undetermined",
@@ -331,7 +332,7 @@ def analyse(
         precondition=gate.reason,
         crossings=crossing.points.tolist(),
         crossings_beyond_grid=np.isnan(crossing.points).tolist(),
-        crossings_below_grid=(crossing.points <= betas[1]).tolist(),
+        crossings_below_grid=below_grid.tolist(),
         crossings_low=cross_low,
         crossings_high=cross_high,
         crossing_slope=crossing.slope,
