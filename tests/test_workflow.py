@@ -313,7 +313,7 @@ def test_a_killed_training_job_is_redone_and_gives_the_uninterrupted_numbers(tmp
     )
     log = killed / "results/logs/train_student/tiny_user/t0/m2.log"
     deadline = time.monotonic() + 300
-    while not (log.exists() and "epoch 20 " in log.read_text()):
+    while not (log.exists() and "epoch 20/" in log.read_text()):
         assert time.monotonic() < deadline and run.poll() is None, "training never started"
         time.sleep(0.05)
     job = subprocess.run(
