@@ -77,10 +77,20 @@ class KernelFit:
     message: str
 
 
+def _decays(u: np.ndarray) -> np.ndarray:
+    """q = sigmoid(u) in (0, 1)."""
+    return 1.0 / (1.0 + np.exp(-u))
+
+
+def _logits(q: np.ndarray) -> np.ndarray:
+    """u = log(q / (1 - q)), the inverse of :func:`_decays`."""
+    return np.log(q) - np.log1p(-q)
+
+
 def _projected(u: np.ndarray, moments: Moments, dt: float) -> tuple[float, np.ndarray, np.ndarray]:
     """Projected residual ||r||^2 (the loss minus its irreducible part L_0 - ||z||^2), its
     gradient in u and the coefficients a(q)."""
-    q = 1.0 / (1.0 + np.exp(-u))
+    q = _decays(u)
     s = np.arange(moments.R.shape[0])[:, None]
     Phi = dt * q**s
     design = moments.R @ Phi
@@ -93,10 +103,9 @@ def _projected(u: np.ndarray, moments: Moments, dt: float) -> tuple[float, np.nd
 
 def _refine(q0: np.ndarray, moments: Moments, dt: float, iterations: int):
     """L-BFGS on the projected residual from decays q0."""
-    u0 = np.log(q0) - np.log1p(-q0)
     return minimize(
         lambda u: _projected(u, moments, dt)[:2],
-        u0,
+        _logits(q0),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": iterations, "ftol": 1e-15, "gtol": 1e-12},
@@ -118,22 +127,23 @@ def fit_kernel(moments: Moments, width: int, dt: float, iterations: int = 2000) 
     u = np.empty(0)
     iterations_used, result = 0, None
     for _ in range(width):
+        current = _decays(u)
         best_q, best_residual = candidates[0], math.inf
         for q in candidates:
-            trial = np.append(1.0 / (1.0 + np.exp(-u)), q)
-            residual = _projected(np.log(trial) - np.log1p(-trial), moments, dt)[0]
+            residual = _projected(_logits(np.append(current, q)), moments, dt)[0]
             if residual < best_residual - resolution:
                 best_q, best_residual = q, residual
-        result = _refine(np.append(1.0 / (1.0 + np.exp(-u)), best_q), moments, dt, iterations)
+        result = _refine(np.append(current, best_q), moments, dt, iterations)
         u = result.x
         iterations_used += int(result.nit)
     residual, _, a = _projected(u, moments, dt)
+    loss = residual + moments.L0 - float(moments.z @ moments.z)
     return KernelFit(
-        q=1.0 / (1.0 + np.exp(-u)),
+        q=_decays(u),
         a=a,
-        loss=residual + moments.L0 - float(moments.z @ moments.z),
+        loss=loss,
         iterations=iterations_used,
-        converged=bool(result.success),
+        converged=bool(result.success) and math.isfinite(loss),
         message=str(result.message),
     )
 
@@ -166,8 +176,6 @@ def fit_linear_student(
     student.c0.zero_()
     if not spec.diagonal:
         student.P.copy_(torch.eye(spec.width, dtype=dtype))
-    if not math.isfinite(fit.loss):
-        fit.converged = False
     return fit
 
 

@@ -142,8 +142,7 @@ def verdict_note(ax: plt.Axes, analysis: Mapping, width: int = 70) -> None:
     """The verdict's reason, and what would resolve an undetermined one, under the axes."""
     text = analysis["reason"]
     if analysis["verdict"] == "undetermined" and analysis.get("resolve"):
-        text = f"{analysis['precondition'] if analysis['evidence'] == 'none' else text}. "
-        text += f"To resolve: {analysis['resolve']}"
+        text += f". To resolve: {analysis['resolve']}"
     ax.text(
         0.0,
         -0.2,
