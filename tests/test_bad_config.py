@@ -108,6 +108,7 @@ CASES = [
     (edit(f"{G}.student.widths", [1, 2.5]), f"{G}.student.widths.1: 2.5 is not of type"),
     (edit(f"{G}.student.widths", [4, 2, 8]), f"{G}.student.widths: need at least two"),
     (edit(f"{G}.student.activation", "gelu"), f"{G}.student.activation"),
+    (edit(f"{G}.student.warm_start", "yes"), f"{G}.student.warm_start: 'yes' is not of type"),
     (edit(f"{G}.student.parameterization", "cayley"), f"{G}.student.parameterization"),
     (edit(f"{G}.student.eigen_init", [0.9, 0.1]), f"{G}.student.eigen_init"),
     (edit(f"{G}.teacher.kind", "oracle"), f"{G}.teacher.kind"),

@@ -150,3 +150,45 @@ def test_activation_written_into_a_tensor_equals_the_activation(name, generator)
     expected = recurrence.ACTIVATIONS[name](u.clone())
     assert torch.equal(recurrence.INTO[name](u, torch.empty_like(u)), expected)
     assert torch.equal(recurrence.INTO[name](u, u), expected) and torch.equal(u, expected)
+
+
+@pytest.mark.parametrize(
+    ("structure", "activation"), itertools.product(STRUCTURES, recurrence.ACTIVATIONS)
+)
+def test_widened_student_computes_the_same_outputs_and_its_new_units_learn(
+    structure, activation, generator
+):
+    """Oracle: the width-3 student's own outputs; the new units enter y only through c = 0, so
+    the loss gradient reaches them through dL/dc_new = sum (dL/dy) h_new != 0."""
+    spec = StudentSpec(width=3, structure=structure, activation=activation)
+    small = StudentRNN(spec, generator)
+    wide = small.widened(StudentSpec(width=7, structure=structure, activation=activation), generator)
+    x = torch.randn(4, 25, 1, generator=generator, dtype=torch.float64)
+    torch.testing.assert_close(wide(x), small(x), rtol=0, atol=1e-12)
+    assert torch.equal(wide.c[:, 3:], torch.zeros(1, 4, dtype=torch.float64))
+    (wide(x) - 1.0).pow(2).mean().backward()
+    reached = wide.c.grad[:, 3:] != 0  # relu: a unit whose drive stays below 0 has h = 0
+    assert reached.any() if activation == "relu" else reached.all()
+    if structure == "full":
+        eye = torch.eye(7, dtype=torch.float64)
+        torch.testing.assert_close(wide.P.detach() @ wide.P.detach().t(), eye)
+
+
+def test_widening_refuses_another_family(generator):
+    small = StudentRNN(StudentSpec(width=3), generator)
+    with pytest.raises(ValueError, match="cannot widen"):
+        small.widened(StudentSpec(width=5, activation="tanh"), generator)
+    with pytest.raises(ValueError, match="cannot widen"):
+        small.widened(StudentSpec(width=2), generator)
+
+
+def test_a_student_rebuilt_from_its_raw_weights_and_spec_text_is_the_same(generator):
+    import json
+    from dataclasses import asdict
+
+    model = StudentRNN(StudentSpec(width=3, structure="full", activation="tanh"), generator)
+    spec = StudentSpec.from_json(json.dumps(asdict(model.spec)))
+    rebuilt = StudentRNN.from_raw(spec, model.raw())
+    x = torch.randn(2, 10, 1, generator=generator, dtype=torch.float64)
+    assert spec == model.spec
+    assert torch.equal(rebuilt(x), model(x))

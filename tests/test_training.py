@@ -135,3 +135,20 @@ def test_a_converged_run_says_so_and_a_cut_one_does_not():
     assert runs[5].converged and runs[5].stop_reason in ("converged", "threshold")
     assert runs[5].epochs < 400
     assert not runs[0].converged and runs[0].stop_reason == "max_epochs"
+
+
+def test_a_warm_start_never_ends_worse_than_where_it_started():
+    """keep_start makes the starting weights the best so far: with a learning rate large enough
+    to diverge, training ends on the starting weights and their validation loss."""
+    data = small_problem(0.7 ** np.arange(30.0))
+    model = StudentRNN(StudentSpec(width=2), torch_generator(5, "init"))
+    train(model, data, TrainConfig(max_epochs=100, batch_size=64), torch_generator(5), lambda _: 0)
+    start = evaluate(model, data["valid/x"], data["valid/y"], time_weights(30, 2.0))
+    wide = model.widened(StudentSpec(width=4), torch_generator(5, "wide"))
+    trainer = Trainer(wide, data, TrainConfig(max_epochs=5, lr=10.0), torch_generator(6))
+    trainer.keep_start()
+    trainer.run(5, log=lambda _: None)
+    trainer.finish()
+    assert trainer.result.best_valid == pytest.approx(start, rel=1e-12)
+    after = evaluate(wide, data["valid/x"], data["valid/y"], time_weights(30, 2.0))
+    assert after == pytest.approx(start, rel=1e-9)

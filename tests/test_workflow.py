@@ -83,6 +83,7 @@ TINY = {
                 "activation": "tanh",
                 "parameterization": "softplus",
                 "structure": "full",
+                "warm_start": True,
             },
         },
     },
@@ -154,6 +155,7 @@ def test_figures_claims_and_verdicts_are_produced(workdir):
     assert metrics["stability_margin"] > 0
     log = (workdir / "results/logs/train_student/tiny_user/t0/m5.log").read_text()
     assert "epoch 5/15 train" in log and "epochs/s" in log and "s left" in log
+    assert "warm start: the width-3 student, widened to 5" in log
     assert metrics["converged"] is False and metrics["stop_reason"] == "max_epochs"
     assert "NOT converged (max_epochs, 30 steps)" in log  # the terminal's one-line summary
     for figure in ("T-1", "T-2"):

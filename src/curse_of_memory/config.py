@@ -116,7 +116,7 @@ def teacher_spec(settings: Mapping, teacher_id: str) -> dict:
 
 def student_spec(settings: Mapping, width: int) -> StudentSpec:
     options = {
-        key: value for key, value in settings["student"].items() if key not in ("widths", "fit")
+        key: value for key, value in settings["student"].items() if key not in ("widths", "fit", "warm_start")
     }
     if "eigen_init" in options:
         options["eigen_init"] = tuple(options["eigen_init"])
@@ -129,8 +129,14 @@ def input_spec(settings: Mapping) -> InputSpec:
 
 
 def train_config(settings: Mapping) -> TrainConfig:
-    """Training settings, with the student's ``fit`` (gradient | least_squares)."""
-    return TrainConfig(**settings["training"], fit=settings["student"].get("fit", "gradient"))
+    """Training settings, with the student's ``fit`` (gradient | least_squares) and
+    ``warm_start``."""
+    student = settings["student"]
+    return TrainConfig(
+        **settings["training"],
+        fit=student.get("fit", "gradient"),
+        warm_start=student.get("warm_start", False),
+    )
 
 
 def perturbation_config(settings: Mapping) -> PerturbationConfig:
@@ -439,6 +445,11 @@ def _check_experiment(config: Mapping, name: str) -> None:
             f"{where}.student.fit: least_squares fits the kernel of a linear student with one "
             f"input; activation is {student.get('activation')!r}, input dim "
             f"{settings['inputs']['dim']} (use fit: gradient)"
+        )
+    if student.get("warm_start") and student.get("fit") == "least_squares":
+        raise ConfigError(
+            f"{where}.student.warm_start: applies to fit: gradient (least_squares already "
+            "starts each width from the previous width's fit)"
         )
     teacher = settings["teacher"]
     if teacher["kind"] == "linear_functional":  # rho(k dt), k < T: what the teacher job evaluates

@@ -27,6 +27,8 @@ perturbed copies), evaluated together as batched products.
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -102,6 +104,12 @@ class StudentSpec:
         for key, ok in checks.items():
             if not ok:
                 raise ValueError(f"student.{key}: invalid value {getattr(self, key)!r}")
+
+    @classmethod
+    def from_json(cls, text: str) -> StudentSpec:
+        """The spec written as json.dumps(asdict(spec))."""
+        options = json.loads(text)
+        return cls(**options | {"eigen_init": tuple(options["eigen_init"])})
 
     @property
     def linear(self) -> bool:
@@ -215,6 +223,12 @@ def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.T
     return y.reshape(*lead, *y.shape[1:])
 
 
+def random_orthogonal(m: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    """Q of the QR decomposition of an m x m N(0, 1) matrix, signs fixed (Haar distributed)."""
+    q, r = torch.linalg.qr(torch.randn(m, m, generator=generator, dtype=dtype))
+    return q * torch.sign(torch.diagonal(r))
+
+
 class StudentRNN(torch.nn.Module):
     """A student of :class:`StudentSpec` with raw parameters w, [P], U, b, c, c0."""
 
@@ -233,12 +247,18 @@ class StudentRNN(torch.nn.Module):
         lam = low + (high - low) * torch.rand(m, generator=generator, dtype=dtype)
         self.w = torch.nn.Parameter(PARAMETERIZATIONS[spec.parameterization].inverse(lam))
         if not spec.diagonal:
-            q, r = torch.linalg.qr(torch.randn(m, m, generator=generator, dtype=dtype))
-            self.P = torch.nn.Parameter(q * torch.sign(torch.diagonal(r)))
+            self.P = torch.nn.Parameter(random_orthogonal(m, generator, dtype))
         self.U = uniform((m, d), d**-0.5)
         self.b = uniform((m,), d**-0.5)
         self.c = uniform((o, m), m**-0.5)
         self.c0 = uniform((o,), m**-0.5)
+
+    @classmethod
+    def from_raw(cls, spec: StudentSpec, raw: Mapping[str, torch.Tensor]) -> StudentRNN:
+        """The student of ``spec`` whose raw parameters are ``raw`` (as :meth:`raw` returns)."""
+        model = cls(spec, torch.Generator(), raw["w"].dtype)
+        model.load_state_dict(raw)
+        return model
 
     def raw(self) -> dict[str, torch.Tensor]:
         return dict(self.named_parameters())
@@ -267,6 +287,31 @@ class StudentRNN(torch.nn.Module):
         if self.spec.diagonal:
             return float(recurrence.min())
         return float(torch.linalg.eigvalsh(0.5 * (recurrence + recurrence.t())).min())
+
+    @torch.no_grad()
+    def widened(self, spec: StudentSpec, generator: torch.Generator) -> StudentRNN:
+        """A student of the wider ``spec`` that computes exactly what this one computes.
+
+        Its first m' units are this student's; the new units are drawn as at initialisation
+        but read out with c = 0 and coupled to the old ones by nothing (A is block diagonal:
+        diag(lam', lam_new), or P = diag(P', Q) with a random orthogonal Q), so y is unchanged
+        while the gradient reaches the new units through c (their states are not 0).
+        """
+        old = self.spec.width
+        if spec.width < old or spec != StudentSpec(**{**vars(self.spec), "width": spec.width}):
+            raise ValueError(f"cannot widen {self.spec} to {spec}")
+        dtype = self.w.dtype
+        wide = StudentRNN(spec, generator, dtype)
+        wide.w[:old] = self.w
+        wide.U[:old] = self.U
+        wide.b[:old] = self.b
+        wide.c[:, :old] = self.c
+        wide.c[:, old:] = 0.0
+        wide.c0.copy_(self.c0)
+        if not spec.diagonal:
+            added = spec.width - old
+            wide.P.copy_(torch.block_diag(self.P, random_orthogonal(added, generator, dtype)))
+        return wide
 
     @torch.no_grad()
     def dead_modes(self) -> int:

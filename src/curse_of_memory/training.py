@@ -54,6 +54,7 @@ class TrainConfig:
     dtype: str = "float64"  # precision of training; evaluation stays in the workflow's dtype
     epochs_per_job: int = 0  # > 0: the workflow trains in jobs of this many epochs (checkpoints)
     fit: str = "gradient"  # gradient | least_squares (linear students: least_squares.py)
+    warm_start: bool = False  # gradient: start from the previous width's student, widened
 
     def __post_init__(self) -> None:
         if self.fit not in FITS:
@@ -214,7 +215,15 @@ class Trainer:
         if window <= 0 or len(history) <= window:
             return False
         before = min(entry["valid_loss"] for entry in history[:-window])
-        return self.result.best_valid >= (1.0 - self.config.converge_tolerance) * before
+        best = min(entry["valid_loss"] for entry in history)
+        return best >= (1.0 - self.config.converge_tolerance) * before
+
+    def keep_start(self) -> None:
+        """Make the starting weights the best so far (a warm start), so that training ends with
+        a validation loss no larger than theirs."""
+        valid = evaluate(self.model, self.data["valid/x"], self.data["valid/y"], self.weights)
+        self.result.best_valid = valid
+        self.best_state = copy.deepcopy(self.model.state_dict())
 
     def finish(self) -> TrainResult:
         """Load the best-validation weights, project them (model.project_()), return the record."""

@@ -54,6 +54,20 @@ def checkpoint_before(wildcards, epoch):
     return f"{student}/upto{ends[position - 1]}.safetensors"
 
 
+def previous_student(wildcards):
+    """With student.warm_start, the trained student of the next smaller width (none for the
+    smallest width, or without warm start)."""
+    if not settings_lib.train_config(settings(wildcards.experiment)).warm_start:
+        return []
+    widths = [int(m) for m in settings(wildcards.experiment)["student"]["widths"]]
+    position = widths.index(int(wildcards.width))
+    if position == 0:
+        return []
+    return "results/students/{experiment}/{teacher}/m{previous}/model.safetensors".format(
+        previous=widths[position - 1], **wildcards
+    )
+
+
 def margin_reachable(experiment):
     """Can training drive the stability margin to 0? Not when the parameterization keeps lam > 0."""
     return not PARAMETERIZATIONS[settings(experiment)["student"]["parameterization"]].stable

@@ -4,6 +4,7 @@ rule train_segment:
     input:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, int(w.epoch)),
+        previous=previous_student,
         code=package_code("models", "recurrence", "training", "least_squares", "seeding", "io"),
     output:
         "results/students/{experiment}/{teacher}/m{width}/upto{epoch}.safetensors",
@@ -33,6 +34,7 @@ rule train_student:
     input:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, None),
+        previous=previous_student,
         code=package_code("models", "recurrence", "training", "least_squares", "seeding", "io"),
     output:
         model="results/students/{experiment}/{teacher}/m{width}/model.safetensors",

@@ -59,7 +59,15 @@ config = training.TrainConfig(**params.training)
 dtype = jobs.torch_dtype(config.dtype)
 data = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.data).items()}
 generator = seeding.torch_generator(params.seed, "student", *params.key)
-trainer = training.Trainer(models.StudentRNN(spec, generator, dtype), data, config, generator)
+if snakemake.input.previous and not snakemake.input.resume:
+    smaller_spec = models.StudentSpec.from_json(io.load_metadata(snakemake.input.previous)["spec"])
+    raw = io.load_tensors(snakemake.input.previous)
+    smaller = models.StudentRNN.from_raw(smaller_spec, raw).to(dtype)
+    log(f"warm start: the width-{smaller_spec.width} student, widened to {spec.width}")
+    trainer = training.Trainer(smaller.widened(spec, generator), data, config, generator)
+    trainer.keep_start()
+else:
+    trainer = training.Trainer(models.StudentRNN(spec, generator, dtype), data, config, generator)
 if config.fit == "least_squares":
     log(f"least-squares fit of {spec} on {params.key}")
     result = least_squares.fit_result(trainer.model, data, trainer.weights, log)
