@@ -9,7 +9,7 @@ com_flow source), COM-4 (com_sampled, one job per model and optimizer), COM-A
 rule com_linear_runs:
     """COM-1 (a, b): gradient descent of a linear RNN on exponential-sum and Airy kernels."""
     input:
-        code=package_code("dynamics", "kernels", "plateaus", "seeding"),
+        code=script_code("com_linear_runs.py"),
     output:
         "results/com/{figure}/linear.csv",
     log:
@@ -39,15 +39,7 @@ rule com_linear_runs:
 rule com_lorenz96_run:
     """COM-1 (c): a tanh RNN trained by full-batch Adam on two-scale Lorenz-96 data."""
     input:
-        code=package_code(
-            "lorenz96",
-            "training_curves",
-            "training",
-            "models",
-            "recurrence",
-            "plateaus",
-            "seeding",
-        ),
+        code=script_code("com_lorenz96_run.py"),
     output:
         "results/com/{figure}/lorenz96.csv",
     log:
@@ -77,7 +69,7 @@ rule figure_com_training:
     input:
         linear="results/com/{figure}/linear.csv",
         lorenz96="results/com/{figure}/lorenz96.csv",
-        code=package_code("plateaus", "plotting", "claims"),
+        code=script_code("figure_com_training.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -114,7 +106,7 @@ rule com_flow_run:
     """COM-2/3: gradient flow of an exponential sum on rho_omega, for one omega (its index in
     the figure's list) and one repeat: the runs at small omega take minutes each at paper scale."""
     input:
-        code=package_code("dynamics", "kernels", "plateaus", "seeding"),
+        code=script_code("com_flow_run.py"),
     output:
         curve="results/com/{figure}/runs/omega{index}/r{repeat}/curve.csv",
         summary="results/com/{figure}/runs/omega{index}/r{repeat}/summary.csv",
@@ -151,7 +143,7 @@ rule com_flows:
     input:
         curves=lambda w: flow_runs(w.figure, "curve"),
         summaries=lambda w: flow_runs(w.figure, "summary"),
-        code=package_code("io"),
+        code=script_code("com_flows.py"),
     output:
         curves="results/com/{figure}/flows.csv",
         times="results/com/{figure}/plateau_times.csv",
@@ -176,7 +168,7 @@ rule figure_com_flow:
     input:
         curves="results/com/{figure}/flows.csv",
         times="results/com/{figure}/plateau_times.csv",
-        code=package_code("plotting", "claims"),
+        code=script_code("figure_com_flow.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -211,7 +203,7 @@ rule figure_com_plateau_time:
     """COM-3: plateau time against 1/omega (semi-log) with the fitted line."""
     input:
         times=lambda w: f"results/com/{FIGURES[w.figure]['source']}/plateau_times.csv",
-        code=package_code("plateaus", "plotting", "claims"),
+        code=script_code("figure_com_plateau_time.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -246,17 +238,7 @@ rule figure_com_plateau_time:
 rule com_sampled_run:
     """COM-4: one student (model) trained by one optimizer on sampled white-noise inputs."""
     input:
-        code=package_code(
-            "dynamics",
-            "kernels",
-            "targets",
-            "training",
-            "training_curves",
-            "models",
-            "recurrence",
-            "plateaus",
-            "seeding",
-        ),
+        code=script_code("com_sampled_run.py"),
     output:
         "results/com/{figure}/{model}/{optimizer}.csv",
     log:
@@ -304,7 +286,7 @@ rule figure_com_sampled:
             model=FIGURES[w.figure]["models"],
             optimizer=FIGURES[w.figure]["optimizers"],
         ),
-        code=package_code("plateaus", "plotting", "claims"),
+        code=script_code("figure_com_sampled.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -342,7 +324,7 @@ rule figure_com_sampled:
 rule figure_com_approximation:
     """COM-A: L2 error of the best exponential-sum fit against width, exp and pol kernels."""
     input:
-        code=package_code("approximation", "kernels", "memory", "plotting", "claims"),
+        code=script_code("figure_com_approximation.py"),
     output:
         png=report(
             "results/figures/{figure}.png",

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 from curse_of_memory import config as settings_lib
 from curse_of_memory import validation
 from curse_of_memory.models import PARAMETERIZATIONS
+from curse_of_memory.sources import script_sources
 from curse_of_memory.training import segment_ends
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
@@ -20,14 +21,16 @@ ENV = "../envs/curse_of_memory.yaml"  # the rules' pinned environment (--sdm con
 FIGURES = SETTINGS.get("figures", {})
 
 
-def package_code(*modules):
-    """Package modules that determine a stage's numbers; editing one reruns the stage.
+def script_code(script):
+    """The package files ``workflow/scripts/<script>`` imports, directly or through the package
+    (sources.script_sources): editing one reruns the rule.
 
     Paths relative to the working directory: a finished project copied or moved whole (cp -a,
     mv) keeps its inputs' names, so Snakemake does not rerun it.
     """
     package = os.path.relpath(os.path.join(SRC, "curse_of_memory"))
-    return [os.path.join(package, f"{module}.py") for module in modules]
+    path = os.path.join(workflow.basedir, "workflow", "scripts", script)
+    return [str(file) for file in script_sources(path, package)]
 
 
 def settings(experiment):

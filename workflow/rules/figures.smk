@@ -14,7 +14,7 @@ rule figure_perturbation:
             teacher=figure_teacher(w),
             width=widths(figure_experiment(w)),
         ),
-        code=package_code("plotting", "claims", "stability", "curves"),
+        code=script_code("figure_perturbation.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -56,7 +56,8 @@ rule figure_perturbation:
 rule claims:
     """Every figure's claims in one table."""
     input:
-        expand("results/claims/{figure}.csv", figure=FIGURES),
+        claims=expand("results/claims/{figure}.csv", figure=FIGURES),
+        code=script_code("claims_table.py"),
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
     log:
@@ -93,7 +94,7 @@ rule figure_filter:
             teacher=teachers(figure_experiment(w)),
             width=widths(figure_experiment(w)),
         ),
-        code=package_code("plotting", "claims", "curves"),
+        code=script_code("figure_filter.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -130,7 +131,7 @@ rule figure_teacher_memory:
     """The memory function of one teacher."""
     input:
         info=lambda w: f"results/teachers/{figure_experiment(w)}/{figure_teacher(w)}/teacher.json",
-        code=package_code("plotting", "claims"),
+        code=script_code("figure_teacher_memory.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -164,6 +165,8 @@ rule figure_teacher_memory:
 
 rule config_used:
     """The configuration of this run, every default included, for the report."""
+    input:
+        code=script_code("config_used.py"),
     output:
         report(
             "results/config_used.yaml",
@@ -193,6 +196,7 @@ rule runtimes:
         "results/config_used.yaml",
         all_figures(),
         memory_tables(),
+        code=script_code("runtimes.py"),
     output:
         report(
             "results/runtimes.csv",

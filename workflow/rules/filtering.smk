@@ -11,7 +11,7 @@ rule stability:
             width=widths(w.experiment),
             allow_missing=True,
         ),
-        code=package_code("stability", "curves", "seeding"),
+        code=script_code("stability.py"),
     output:
         "results/stability/{experiment}/{teacher}.json",
     log:
@@ -47,7 +47,7 @@ rule filter_teachers:
             experiment=w.experiment,
             teacher=teachers(w.experiment),
         ),
-        code=package_code("filtering"),
+        code=script_code("filter_teachers.py"),
     output:
         "results/filter/{experiment}.csv",
     log:

@@ -1,7 +1,7 @@
 rule random_memory_figure:
     """Memory functions of randomly initialised models of one family (IAT-10, IAT-11a)."""
     input:
-        code=package_code("memory", "random_models", "ssm", "seeding", "memory_plots"),
+        code=script_code("figure_random_memory.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -40,7 +40,7 @@ rule random_memory_figure:
 rule phase_portrait_figure:
     """Phase portrait of dv/dt = (I - diag(v)^2) W v with its attractors (IAT-11b)."""
     input:
-        code=package_code("phase_portrait", "memory_plots"),
+        code=script_code("figure_phase_portrait.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -74,7 +74,7 @@ rule phase_portrait_figure:
 rule train_sentiment:
     """Train one classifier on the synthetic sentiment corpus."""
     input:
-        code=package_code("sentiment", "classification", "seeding"),
+        code=script_code("train_sentiment.py"),
     output:
         model="results/sentiment/{model}/model.safetensors",
         metrics="results/sentiment/{model}/metrics.json",
@@ -105,7 +105,7 @@ rule sentiment_figure:
     input:
         model=lambda w: f"results/sentiment/{FIGURES[w.figure]['model']}/model.safetensors",
         metrics=lambda w: f"results/sentiment/{FIGURES[w.figure]['model']}/metrics.json",
-        code=package_code("sentiment", "memory", "memory_plots"),
+        code=script_code("figure_sentiment.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -144,7 +144,7 @@ rule sentiment_figure:
 rule train_digits:
     """Train the sequential-digits classifier under one parameterization, one repeat."""
     input:
-        code=package_code("sequential_digits", "classification", "models", "recurrence", "seeding"),
+        code=script_code("train_digits.py"),
     output:
         model="results/digits/{parameterization}/r{repeat}/model.safetensors",
         metrics="results/digits/{parameterization}/r{repeat}/metrics.json",
@@ -177,7 +177,7 @@ rule digits_figure:
         models=lambda w: digits_runs(
             "results/digits/{parameterization}/r{repeat}/model.safetensors"
         ),
-        code=package_code("sequential_digits", "memory_plots"),
+        code=script_code("figure_digits.py"),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -214,7 +214,7 @@ rule digits_table:
     """Table 1: test loss and accuracy per parameterization, mean and standard error."""
     input:
         metrics=lambda w: digits_runs("results/digits/{parameterization}/r{repeat}/metrics.json"),
-        code=package_code("sequential_digits"),
+        code=script_code("table_digits.py"),
     output:
         csv=report(
             "results/tables/IAT-table1.csv",

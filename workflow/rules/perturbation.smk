@@ -4,7 +4,7 @@ rule perturb:
         model=rules.train_student.output.model,
         metrics=rules.train_student.output.metrics,
         data=rules.teacher.output.data,
-        code=package_code("models", "recurrence", "perturbation", "curves", "training", "seeding"),
+        code=script_code("perturb.py"),
     output:
         "results/perturbation/{experiment}/{teacher}/m{width}.csv",
     log:

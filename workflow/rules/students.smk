@@ -5,7 +5,7 @@ rule train_segment:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, int(w.epoch)),
         previous=previous_student,
-        code=package_code("models", "recurrence", "training", "least_squares", "seeding", "io"),
+        code=script_code("train_student.py"),
     output:
         "results/students/{experiment}/{teacher}/m{width}/upto{epoch}.safetensors",
     log:
@@ -35,7 +35,7 @@ rule train_student:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, None),
         previous=previous_student,
-        code=package_code("models", "recurrence", "training", "least_squares", "seeding", "io"),
+        code=script_code("train_student.py"),
     output:
         model="results/students/{experiment}/{teacher}/m{width}/model.safetensors",
         metrics="results/students/{experiment}/{teacher}/m{width}/metrics.json",

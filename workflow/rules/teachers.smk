@@ -1,7 +1,7 @@
 rule teacher:
     """Build one target and draw its train/valid/test data."""
     input:
-        code=package_code("kernels", "targets", "teachers", "memory", "seeding"),
+        code=script_code("teacher.py"),
     output:
         data="results/teachers/{experiment}/{teacher}/data.safetensors",
         weights="results/teachers/{experiment}/{teacher}/teacher.safetensors",

@@ -5,7 +5,7 @@ import pandas as pd
 from curse_of_memory import claims, io, jobs
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
-frames = [io.read_csv(path, claims.COLUMNS) for path in snakemake.input]
+frames = [io.read_csv(path, claims.COLUMNS) for path in snakemake.input.claims]
 table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=claims.COLUMNS)
 io.write_csv(snakemake.output[0], table)
 failed = int((table["verdict"] != "pass").sum())
