@@ -147,7 +147,7 @@ SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 
 @pytest.fixture(scope="module")
 def schema():
-    return validation.load_yaml(SCHEMA)
+    return validation.load_schema(SCHEMA)
 
 
 @pytest.fixture
@@ -155,11 +155,22 @@ def raw():
     return validation.load_yaml(REPO / "config.yaml")
 
 
-def test_every_shipped_preset_passes_the_schema_and_the_checks(raw, schema):
-    for scale in ("default", *raw["scales"]):
-        merged = settings_lib.apply_scale({**raw, "scale": scale})
-        jsonschema.validate(merged, schema, cls=jsonschema.Draft202012Validator)
-        validation.resolve({**raw, "scale": scale}, schema)
+SCALES = ("default", "fast", "paper")  # the presets config.yaml ships (default: as written)
+
+
+def test_the_shipped_presets_are_the_ones_tested(raw):
+    assert (settings_lib.BASE_SCALE, *raw["scales"]) == SCALES
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_every_shipped_preset_passes_the_schema_and_the_checks(schema, scale):
+    """The Snakefile's path (load_config with --config scale=..., then resolve) on config.yaml;
+    what it returns, the config with the preset merged, is what the schema validates."""
+    config = validation.load_config([REPO / "config.yaml"], {"scale": scale})
+    merged = validation.resolve(config, schema)
+    assert merged == settings_lib.apply_scale(config)
+    jsonschema.validate(merged, schema, cls=jsonschema.Draft202012Validator)
+    settings_lib.check(merged)
 
 
 @pytest.mark.parametrize(
@@ -200,7 +211,7 @@ def test_every_shipped_preset_passes_the_schema_and_the_checks(raw, schema):
 def test_scales_and_values_are_checked_like_the_rest(raw, schema, edit, message):
     """Both scales: the preset's keys are checked whichever scale runs."""
     edit(raw)
-    for scale in ("default", "fast", "paper"):
+    for scale in SCALES:
         with pytest.raises(settings_lib.ConfigError) as error:
             validation.resolve({**raw, "scale": scale}, schema)
         assert str(error.value).startswith(message), str(error.value)

@@ -15,19 +15,23 @@ import numpy as np
 from .dynamics import quadrature
 from .kernels import KernelSpecError, build_kernel, family_names
 from .lorenz96 import Lorenz96
+from .memory import DECAY_LABELS as FIT_LABELS
 from .models import StudentSpec
 from .perturbation import PerturbationConfig, beta_grid
 from .random_models import RandomModelSpec
 from .stability import StabilityConfig
 from .targets import InputSpec
+from .teachers import KINDS as TEACHER_KINDS
 from .training import TrainConfig
 
 BASE_SCALE = "default"  # the config as written; other scales are presets under ``scales``
-TEACHER_KINDS = ("linear_functional", "tanh_rnn", "transformer")
+# What a figure may expect or choose (the schema's enums of the same names are filled from them).
 VERDICTS = ("stable", "unstable")
 MEMORY_EXPECTATIONS = ("exponential", "slow")
+SENTIMENT_EXPECTATIONS = ("exponential", "not_exponential")
 MEMORY_INPUTS = ("heaviside", "impulse")
-DECAY_LABELS = ("exponential", "polynomial", "non-decaying")
+MEMORY_AXES = ("semilogy", "loglog")
+DECAY_LABELS = tuple(label for label in FIT_LABELS if label != "undetermined")
 
 
 class ConfigError(ValueError):
@@ -116,7 +120,9 @@ def teacher_spec(settings: Mapping, teacher_id: str) -> dict:
 
 def student_spec(settings: Mapping, width: int) -> StudentSpec:
     options = {
-        key: value for key, value in settings["student"].items() if key not in ("widths", "fit", "warm_start")
+        key: value
+        for key, value in settings["student"].items()
+        if key not in ("widths", "fit", "warm_start")
     }
     if "eigen_init" in options:
         options["eigen_init"] = tuple(options["eigen_init"])
@@ -239,7 +245,7 @@ def _check_sentiment_figure(config: Mapping, where: str, spec: Mapping) -> None:
     """A model trained on the synthetic corpus, query words from its vocabulary."""
     section = _require_section(config, where, "sentiment")
     _check_choice(f"{where}.model", spec.get("model"), section["models"])
-    _check_choice(f"{where}.expect", spec.get("expect"), ("exponential", "not_exponential"))
+    _check_choice(f"{where}.expect", spec.get("expect"), SENTIMENT_EXPECTATIONS)
     words = set(section["corpus"]["positive"]) | set(section["corpus"]["negative"])
     words |= set(section["corpus"]["ambiguous"]) | set(section["corpus"]["filler"])
     for word in section["query"]["words"]:

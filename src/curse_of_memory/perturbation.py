@@ -33,6 +33,9 @@ from .models import StudentSpec, Weights, effective_weights, impulse_response, r
 from .recurrence import samples_per_step
 from .training import weighted_mse
 
+# How the losses are evaluated: auto is exact for linear students, the ensemble loop otherwise.
+METHODS = ("auto", "exact", "ensemble")
+
 
 def beta_grid(base: float = 1e-3, ratio: float = 2**0.5, count: int = 21) -> np.ndarray:
     """{0} U {base * ratio^i, i = 0..count-1} (default: 1e-3 * 2^(i/2), i = 0..20)."""
@@ -132,7 +135,7 @@ class PerturbationConfig:
     dtype: str = "float64"  # precision of the ensemble loop; the exact form is always float64
 
     def __post_init__(self) -> None:
-        if self.method not in ("auto", "exact", "ensemble"):
+        if self.method not in METHODS:
             raise ValueError(f"perturbation.method: unknown {self.method!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"perturbation.dtype: unknown {self.dtype!r}")

@@ -25,6 +25,9 @@ import torch
 from .kernels import build_kernel, kernel_values
 from .targets import InputSpec, LinearFunctional
 
+KINDS = ("linear_functional", "tanh_rnn", "transformer")  # the kinds build_teacher makes
+OUTPUTS = ("linear", "tanh")  # read-outs of a linear_functional: y = sum, or tanh(sum)
+
 
 class TanhOutput(torch.nn.Module):
     """y = tanh(inner(x)): a nonlinear read-out of any sequence map."""

@@ -6,11 +6,14 @@ In the order the Snakefile runs them (the first failure is reported as ConfigErr
    and alias bombs (too many aliases, or a document that expands to too many values), and the
    files are merged with :func:`.config.deep_merge` (a kernel spec of another family replaces
    the old one whole);
-2. :func:`resolve`: every number is finite and every key a string; the JSON schema holds for the
+2. :func:`load_schema`: the JSON schema, its enumerations filled in from the package's
+   registries (:data:`ENUMS`) and one entry per figure kind of :data:`.config.FIGURE_KINDS`;
+3. :func:`resolve`: every number is finite and every key a string; the JSON schema holds for the
    config as written and for it with each scale preset merged, so that every key under
-   ``scales.*`` is checked like the rest (its errors name ``scales.<name>.<key>``); the biggest
-   job of every experiment and figure fits in this machine's memory (:func:`check_memory`); and
-   the semantic checks of :func:`.config.check` hold for the merged config of the chosen scale.
+   ``scales.*`` is checked like the rest (its errors name ``scales.<name>.<key>``); the semantic
+   checks of :func:`.config.check` hold for every preset merged; and the biggest job of every
+   experiment and figure of the chosen scale fits in this machine's memory
+   (:func:`check_memory`). The merged config of the chosen scale is what the workflow runs.
 """
 
 from __future__ import annotations
@@ -19,12 +22,23 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from . import (
+    config,
+    models,
+    perturbation,
+    random_models,
+    recurrence,
+    sentiment,
+    teachers,
+    training,
+    training_curves,
+)
 from .config import (
     BASE_SCALE,
     ConfigError,
@@ -180,7 +194,56 @@ def load_config(paths: Iterable[str | os.PathLike], overrides: Mapping | None = 
     return deep_merge(merged, dict(overrides or {}))
 
 
-# 2. The merged config ------------------------------------------------------------------------
+# 2. The schema -----------------------------------------------------------------------------
+
+# The config's enumerations: ``$defs/<name>`` of the schema -> the registry whose names it allows.
+ENUMS: dict[str, Collection[str]] = {
+    "structure": models.STRUCTURES,
+    "parameterization": models.PARAMETERIZATIONS,
+    "activation": recurrence.ACTIVATIONS,
+    "fit": training.FITS,
+    "teacher_kind": teachers.KINDS,
+    "teacher_output": teachers.OUTPUTS,
+    "perturbation_method": perturbation.METHODS,
+    "random_family_name": random_models.FAMILIES,
+    "sentiment_model_name": sentiment.MODEL_KINDS,
+    "optimizer": training_curves.OPTIMIZERS,
+    "figure_kind": config.FIGURE_KINDS,
+    "verdict": config.VERDICTS,
+    "memory_expectation": config.MEMORY_EXPECTATIONS,
+    "sentiment_expectation": config.SENTIMENT_EXPECTATIONS,
+    "memory_input": config.MEMORY_INPUTS,
+    "memory_axes": config.MEMORY_AXES,
+    "decay_label": config.DECAY_LABELS,
+}
+
+
+def load_schema(path: str | os.PathLike) -> dict:
+    """The JSON schema at ``path``, completed from the package.
+
+    ``$defs/<name>`` allows exactly the names of ``ENUMS[name]``, and a ``figures`` entry of kind
+    k follows ``$defs/<k>_figure``, for every k of config.FIGURE_KINDS.
+    """
+    schema = load_yaml(path)
+    defs = schema["$defs"]
+    for name, names in ENUMS.items():
+        if name not in defs:
+            raise ConfigError(f"{path}: $defs.{name}: missing (validation.ENUMS fills it in)")
+        defs[name]["enum"] = list(names)
+    for kind in config.FIGURE_KINDS:
+        if f"{kind}_figure" not in defs:
+            raise ConfigError(f"{path}: $defs.{kind}_figure: missing for figure kind {kind}")
+    schema["properties"]["figures"]["additionalProperties"]["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"const": kind}}},
+            "then": {"$ref": f"#/$defs/{kind}_figure"},
+        }
+        for kind in config.FIGURE_KINDS
+    ]
+    return schema
+
+
+# 3. The merged config ------------------------------------------------------------------------
 
 
 def resolve(config: Mapping, schema: Mapping, memory_limit: int | None = None) -> dict:
@@ -313,7 +376,7 @@ def _split_key(key: str, merged: Mapping) -> list:
     return key.split(".")
 
 
-# 3. Memory -----------------------------------------------------------------------------------
+# 4. Memory -----------------------------------------------------------------------------------
 
 
 def machine_memory() -> int:

@@ -248,7 +248,7 @@ rule com_sampled_run:
     wildcard_constraints:
         figure=figure_constraint("com_sampled"),
         model="[A-Za-z0-9_]+",
-        optimizer="gd|adam",
+        optimizer=one_of(OPTIMIZERS),
     conda:
         ENV
     threads: 1

@@ -10,10 +10,11 @@ from curse_of_memory import validation
 from curse_of_memory.models import PARAMETERIZATIONS
 from curse_of_memory.sources import script_sources
 from curse_of_memory.training import segment_ends
+from curse_of_memory.training_curves import OPTIMIZERS
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:  # the schema and every check, on the config with its scale preset merged
-    SETTINGS = validation.resolve(config, validation.load_yaml(SCHEMA))
+    SETTINGS = validation.resolve(config, validation.load_schema(SCHEMA))
 except settings_lib.ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}")
 
@@ -80,10 +81,14 @@ def figures_of_kind(kind):
     return [figure for figure, spec in FIGURES.items() if spec["kind"] == kind]
 
 
+def one_of(names):
+    """A wildcard regex matching exactly ``names`` (none: nothing)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
 def figure_constraint(kind):
     """A wildcard regex matching exactly the figure IDs of one kind."""
-    ids = figures_of_kind(kind)
-    return "|".join(re.escape(figure) for figure in ids) if ids else "(?!)"
+    return one_of(figures_of_kind(kind))
 
 
 def flow_runs(figure, table):

@@ -83,7 +83,7 @@ rule train_sentiment:
     benchmark:
         "results/benchmarks/rules/train_sentiment/{model}.tsv"
     wildcard_constraints:
-        model="|".join(sentiment_models()) or "(?!)",
+        model=one_of(sentiment_models()),
     conda:
         ENV
     threads: 1
@@ -153,7 +153,7 @@ rule train_digits:
     benchmark:
         "results/benchmarks/rules/train_digits/{parameterization}/r{repeat}.tsv"
     wildcard_constraints:
-        parameterization="direct|exp|softplus|inverse",
+        parameterization=one_of(PARAMETERIZATIONS),
         repeat="[0-9]+",
     conda:
         ENV
