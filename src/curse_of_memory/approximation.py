@@ -3,7 +3,7 @@
 A diagonal linear RNN of width m has the kernel K_s = sum_i c_i q_i^s. Fixing the decays on the
 grid q_i = i / (m + 1), i = 1..m, the coefficients solve the least-squares problem
 
-    min_c sum_{s in fit range} (rho_s - sum_i c_i q_i^s)^2      (+ ridge * |c|^2),
+    min_c sum_{s in fit range} (rho_s - sum_i c_i q_i^s)^2,
 
 and the approximation error is the max-abs error over t = 1..T (the IAT Figure 1 check) or
 the L2 error sqrt(sum_s (rho_s - sum_i c_i q_i^s)^2), the quantity least squares minimises
@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .fits import fit_line
 from .memory import MIN_EVIDENCE, rate_trend
 
 
@@ -25,16 +26,11 @@ def grid_decays(width: int) -> np.ndarray:
     return np.arange(1, width + 1) / (width + 1.0)
 
 
-def exponential_sum_fit(
-    rho: np.ndarray, decays: np.ndarray, ridge: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
+def exponential_sum_fit(rho: np.ndarray, decays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients c and the fitted kernel sum_i c_i q_i^s for s = 0..len(rho)-1."""
     steps = np.arange(len(rho), dtype=float)
     basis = np.power(decays[None, :], steps[:, None])
-    if ridge > 0:
-        coefficients = np.linalg.solve(basis.T @ basis + ridge * np.eye(len(decays)), basis.T @ rho)
-    else:
-        coefficients = np.linalg.lstsq(basis, rho, rcond=None)[0]
+    coefficients = np.linalg.lstsq(basis, rho, rcond=None)[0]
     return coefficients, basis @ coefficients
 
 
@@ -101,14 +97,6 @@ class WidthDecay:
         return asdict(self)
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Slope and R^2 of the least-squares line y ~ a + b x."""
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (intercept + slope * x)
-    total = float(np.sum((y - y.mean()) ** 2))
-    return float(slope), 1.0 - float(np.sum(residual**2)) / total if total > 0 else 1.0
-
-
 def width_decay(
     widths: np.ndarray, errors: np.ndarray, floor: float, min_evidence: float = MIN_EVIDENCE
 ) -> WidthDecay:
@@ -139,11 +127,10 @@ def width_decay(
         label = "algebraic"
     else:
         label = "undetermined"  # also nan: a half whose error does not fall
-    geometric, geometric_r2 = _fit(m, log_e)
-    algebraic, algebraic_r2 = _fit(np.log(m), log_e)
+    geometric, algebraic = fit_line(m, log_e), fit_line(np.log(m), log_e)
     return WidthDecay(
         label, (rates[0], rates[1]), (places[0], places[1]), trend, evidence, min_evidence,
-        -geometric, geometric_r2, -algebraic, algebraic_r2, int(len(m)),
+        -geometric.slope, geometric.r2, -algebraic.slope, algebraic.r2, int(len(m)),
     )  # fmt: skip
 
 

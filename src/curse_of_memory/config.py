@@ -16,6 +16,7 @@ from .dynamics import quadrature
 from .kernels import KernelSpecError, build_kernel, family_names
 from .lorenz96 import Lorenz96
 from .memory import DECAY_LABELS as FIT_LABELS
+from .memory import INPUTS as MEMORY_INPUTS
 from .models import StudentSpec
 from .perturbation import PerturbationConfig, beta_grid
 from .random_models import RandomModelSpec
@@ -29,7 +30,6 @@ BASE_SCALE = "default"  # the config as written; other scales are presets under 
 VERDICTS = ("stable", "unstable")
 MEMORY_EXPECTATIONS = ("exponential", "slow")
 SENTIMENT_EXPECTATIONS = ("exponential", "not_exponential")
-MEMORY_INPUTS = ("heaviside", "impulse")
 MEMORY_AXES = ("semilogy", "loglog")
 DECAY_LABELS = tuple(label for label in FIT_LABELS if label != "undetermined")
 

@@ -20,8 +20,10 @@ import numpy as np
 import torch
 
 from .claims import claim
+from .fits import fit_line
 
 SequenceModel = Callable[[torch.Tensor], object]
+INPUTS = ("heaviside", "impulse")  # the inputs memory_function probes a model with
 
 
 def _outputs(model: SequenceModel, x: torch.Tensor) -> torch.Tensor:
@@ -60,7 +62,7 @@ def memory_function(
         jumps = response.abs().amax(dim=2) / scale.unsqueeze(1)
         times = dt * np.arange(length)
     else:
-        raise ValueError(f"memory kind must be 'heaviside' or 'impulse', got {kind!r}")
+        raise ValueError(f"memory kind must be one of {INPUTS}, got {kind!r}")
     return times, jumps.amax(dim=0).double().numpy()
 
 
@@ -124,16 +126,6 @@ class DecayFit:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Slope, R^2 and residual sum of squares of the least-squares line y ~ a + b x."""
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (intercept + slope * x)
-    rss = float(np.sum(residual**2))
-    total = np.sum((y - y.mean()) ** 2)
-    r2 = 1.0 - rss / total if total > 0 else 1.0
-    return float(slope), float(r2), rss
 
 
 def local_rates(
@@ -244,10 +236,9 @@ def classify_decay(
     if keep.sum() < 3:
         keep = significant
     t, log_m = times[keep], np.log(values[keep])
-    exp_slope, exp_r2, exp_rss = _linear_fit(t, log_m)
-    pol_slope, pol_r2, pol_rss = _linear_fit(np.log(t), log_m)
-    exp_factor = math.exp(-exp_slope * (t[-1] - t[0]))
-    pol_factor = math.exp(-pol_slope * (math.log(t[-1]) - math.log(t[0])))
+    exp, pol = fit_line(t, log_m), fit_line(np.log(t), log_m)
+    exp_factor = math.exp(-exp.slope * (t[-1] - t[0]))
+    pol_factor = math.exp(-pol.slope * (math.log(t[-1]) - math.log(t[0])))
     rate_times, rates, variances = local_rates(t, log_m)
     last = max(2, math.ceil(len(rates) / 2))
     evidence, trend = rate_trend(rate_times[-last:], rates[-last:], variances[-last:])
@@ -258,9 +249,9 @@ def classify_decay(
         label = "exponential"
     else:
         label = decay_label(evidence, tail_evidence, min_evidence)
-    factor = exp_factor if exp_rss <= pol_rss else pol_factor
+    factor = exp_factor if exp.rss <= pol.rss else pol_factor
     return DecayFit(
-        label, -exp_slope, exp_r2, -pol_slope, pol_r2, factor, evidence, min_evidence,
+        label, -exp.slope, exp.r2, -pol.slope, pol.r2, factor, evidence, min_evidence,
         (float(t[0]), float(t[-1])), int(len(t)), tail_evidence, trend,
         float(np.median(rates[-last:])),
     )  # fmt: skip

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .fits import fit_line
+
 
 def running_minimum(losses: np.ndarray) -> np.ndarray:
     """min_{j <= k} L_j, with non-finite losses counted as +inf."""
@@ -84,10 +86,6 @@ class Plateau:
     level: float
     drop: float
 
-    @property
-    def span(self) -> float:
-        return self.end / self.start
-
 
 def find_plateau(
     times: np.ndarray,
@@ -145,9 +143,5 @@ def exponential_scaling(x: np.ndarray, times: np.ndarray) -> ScalingFit:
     keep = np.isfinite(times) & (times > 0)
     if keep.sum() < 3:
         return ScalingFit(np.nan, np.nan, np.nan, int(keep.sum()))
-    y = np.log(times[keep])
-    slope, intercept = np.polyfit(x[keep], y, 1)
-    residual = y - (intercept + slope * x[keep])
-    total = np.sum((y - y.mean()) ** 2)
-    r2 = 1.0 - np.sum(residual**2) / total if total > 0 else 1.0
-    return ScalingFit(float(slope), float(intercept), float(r2), int(keep.sum()))
+    line = fit_line(x[keep], np.log(times[keep]))
+    return ScalingFit(line.slope, line.intercept, line.r2, int(keep.sum()))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .fits import mean_and_error
 from .memory import MIN_EVIDENCE, DecayFit, classify_decay, memory_function, resolved
 from .seeding import derive_seed, torch_generator
 from .ssm import DiagonalSSM
@@ -104,8 +105,7 @@ class MemorySummary:
     times: np.ndarray
     mean: np.ndarray
     standard_error: np.ndarray
-    fit: DecayFit  # of the geometric mean, up to resolved_until
-    resolved_until: float  # last time at which every draw is above the rounding floor
+    fit: DecayFit  # of the geometric mean, up to the last time every draw is above the floor
     draw_labels: dict[str, int]  # label -> number of draws whose own curve gets it
 
 
@@ -131,13 +131,10 @@ def summarize(
 
     Every fit stops where its curve last exceeds the absolute rounding ``floor``.
     """
-    mean = curves.mean(axis=0)
-    spread = curves.std(axis=0, ddof=1) if curves.shape[0] > 1 else np.zeros_like(mean)
+    mean, standard_error = mean_and_error(curves)
     settings = (tail_start, 0.0, min_decay_factor, min_evidence)
     kept_times, kept = geometric_mean(times, curves, floor)
     fit = classify_decay(kept_times, kept, *settings)
     labels = [classify_decay(*resolved(times, curve, floor), *settings).label for curve in curves]
     counts = {label: labels.count(label) for label in sorted(set(labels))}
-    return MemorySummary(
-        times, mean, spread / np.sqrt(curves.shape[0]), fit, float(kept_times[-1]), counts
-    )
+    return MemorySummary(times, mean, standard_error, fit, counts)

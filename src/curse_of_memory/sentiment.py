@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from .encodings import sinusoidal_positions
+
 PAD = "<pad>"
 MODEL_KINDS = ("bilstm", "stacked_bilstm", "transformer")
 
@@ -137,16 +139,6 @@ class BiLSTMClassifier(torch.nn.Module):
         )
         _, (final, _) = self.lstm(packed)
         return self.head(torch.cat([final[-2], final[-1]], dim=1))
-
-
-def sinusoidal_positions(length: int, width: int, dtype: torch.dtype) -> torch.Tensor:
-    """P[k, 2i] = sin(k / 10000^(2i/width)), P[k, 2i+1] = cos(...), k = 0..length-1."""
-    position = torch.arange(length, dtype=dtype).unsqueeze(1)
-    frequency = torch.exp(-math.log(10000.0) * torch.arange(0, width, 2, dtype=dtype) / width)
-    table = torch.zeros(length, width, dtype=dtype)
-    table[:, 0::2] = torch.sin(position * frequency)
-    table[:, 1::2] = torch.cos(position * frequency)[:, : width // 2]
-    return table
 
 
 class TransformerClassifier(torch.nn.Module):

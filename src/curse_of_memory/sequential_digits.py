@@ -15,6 +15,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from .claims import claim
+from .fits import mean_and_error
 from .models import StudentRNN, StudentSpec
 
 SEQUENCE_LENGTH = 64
@@ -83,11 +84,6 @@ def effective_initial_weights(model: DigitsClassifier) -> dict[str, torch.Tensor
     if not model.rnn.spec.diagonal:
         tensors["P"] = model.rnn.P
     return {name: value.detach().clone() for name, value in tensors.items()}
-
-
-def mean_and_error(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over axis 0 and its standard error sqrt(var / n) (sample variance, ddof = 1)."""
-    return values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
 
 
 def curve_table(histories: dict[str, list[list[dict]]]) -> pd.DataFrame:

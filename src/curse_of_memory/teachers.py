@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from .encodings import sinusoidal_positions
 from .kernels import build_kernel, kernel_values
 from .targets import InputSpec, LinearFunctional
 
@@ -118,21 +119,10 @@ class CausalTransformer(torch.nn.Module):
         self.d_model = d_model
         self.eval()
 
-    def positions(self, length: int, dtype: torch.dtype) -> torch.Tensor:
-        """Sinusoidal positions: PE[k, 2i] = sin(k / 10000^(2i/d)), PE[k, 2i+1] = cos(...)."""
-        k = torch.arange(length, dtype=dtype).unsqueeze(1)
-        rate = torch.exp(
-            -math.log(1e4) * torch.arange(0, self.d_model, 2, dtype=dtype) / self.d_model
-        )
-        table = torch.zeros(length, self.d_model, dtype=dtype)
-        table[:, 0::2] = torch.sin(k * rate)
-        table[:, 1::2] = torch.cos(k * rate)
-        return table
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[1]
         mask = torch.nn.Transformer.generate_square_subsequent_mask(length, dtype=x.dtype)
-        hidden = self.embed(x) + self.positions(length, x.dtype)
+        hidden = self.embed(x) + sinusoidal_positions(length, self.d_model, x.dtype)
         return self.readout(self.encoder(hidden, mask=mask, is_causal=True))
 
 

@@ -30,6 +30,7 @@ import yaml
 
 from . import (
     config,
+    memory,
     models,
     perturbation,
     random_models,
@@ -212,7 +213,7 @@ ENUMS: dict[str, Collection[str]] = {
     "verdict": config.VERDICTS,
     "memory_expectation": config.MEMORY_EXPECTATIONS,
     "sentiment_expectation": config.SENTIMENT_EXPECTATIONS,
-    "memory_input": config.MEMORY_INPUTS,
+    "memory_input": memory.INPUTS,
     "memory_axes": config.MEMORY_AXES,
     "decay_label": config.DECAY_LABELS,
 }
