@@ -10,7 +10,7 @@ from .phase_portrait import Portrait, rk4, vector_field
 from .plotting import plt, width_colors
 
 
-def memory_panel(
+def mean_memory_panel(
     ax: plt.Axes,
     times: np.ndarray,
     curves: Mapping[int, tuple[np.ndarray, np.ndarray]],

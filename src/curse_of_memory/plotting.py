@@ -192,7 +192,7 @@ def save_figure(
     plt.close(fig)
 
 
-def memory_panel(
+def memory_curve_panel(
     ax: plt.Axes, times: np.ndarray, values: np.ndarray, label: str, loglog: bool = False
 ) -> None:
     """A memory function M(t) on semi-log (or log-log) axes; non-positive values are not drawn."""

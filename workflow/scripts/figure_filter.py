@@ -40,7 +40,7 @@ axes[0].set_title(
 )
 plotting.verdict_note(axes[0], analysis, width=60)
 memory = infos[shown]["memory"]["heaviside"]
-plotting.memory_panel(axes[1], memory["times"], memory["values"], f"teacher {shown}")
+plotting.memory_curve_panel(axes[1], memory["times"], memory["values"], f"teacher {shown}")
 axes[1].set_title(
     f"memory of teacher {shown}: {memory['decay']['label']}, "
     f"rate {memory['decay']['exponential_rate']:.3g}",

@@ -32,7 +32,7 @@ for layers in family["layers"]:
     log(f"{layers} layers: {summary.fit}")
 
 fig, ax = plt.subplots(figsize=(5.4, 4.0))
-memory_plots.memory_panel(ax, times, curves, spec["axes"], params.fit["floor"])
+memory_plots.mean_memory_panel(ax, times, curves, spec["axes"], params.fit["floor"])
 ax.set_title(
     f"{figure}: {spec.get('title', '')}\nmean ± standard error over {params.draws} draws",
     fontsize=9,

@@ -11,7 +11,9 @@ memory = io.read_json(snakemake.input.info)["memory"]
 fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
 for ax, kind in zip(axes, ("heaviside", "impulse")):
     decay = memory[kind]["decay"]
-    plotting.memory_panel(ax, memory[kind]["times"], memory[kind]["values"], kind, loglog=True)
+    plotting.memory_curve_panel(
+        ax, memory[kind]["times"], memory[kind]["values"], kind, loglog=True
+    )
     ax.set_title(
         f"{kind} input: {decay['label']} (rate {decay['exponential_rate']:.3g}, "
         f"power {decay['polynomial_power']:.3g})",
