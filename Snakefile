@@ -1,4 +1,5 @@
-"""Curse of memory in recurrent networks: every figure of SPEC.md from one command.
+"""Curse of memory in recurrent networks: the figures of IAT (Wang, Li & Li, ICLR 2024) and COM
+(Li, Han, E & Li, ICLR 2021) from one command.
 
 Stages: teachers -> students (one job per width) -> perturbation -> filtering (stability
 verdicts) -> figures and the claims table.
