@@ -162,7 +162,9 @@ def test_widened_student_computes_the_same_outputs_and_its_new_units_learn(
     the loss gradient reaches them through dL/dc_new = sum (dL/dy) h_new != 0."""
     spec = StudentSpec(width=3, structure=structure, activation=activation)
     small = StudentRNN(spec, generator)
-    wide = small.widened(StudentSpec(width=7, structure=structure, activation=activation), generator)
+    wide = small.widened(
+        StudentSpec(width=7, structure=structure, activation=activation), generator
+    )
     x = torch.randn(4, 25, 1, generator=generator, dtype=torch.float64)
     torch.testing.assert_close(wide(x), small(x), rtol=0, atol=1e-12)
     assert torch.equal(wide.c[:, 3:], torch.zeros(1, 4, dtype=torch.float64))

@@ -28,7 +28,6 @@ perturbed copies), evaluated together as batched products.
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 

@@ -12,7 +12,10 @@ a sequence of students whose error goes to 0 as m grows), so the evidence is cho
 precondition (:func:`precondition`):
 
 - ``crossings``: E_m(0) falls from the smallest to the largest width by at least
-  ``min_improvement`` and improves for at least ``min_crossings`` consecutive pairs;
+  ``min_improvement`` and at least ``min_crossings`` consecutive pairs are *resolved*: E_m(0)
+  falls by ``min_improvement`` within the pair too (a pair that improves less starts its curves
+  within one grid step of each other, so where they meet says little about the trend; such a
+  crossing is reported, never used);
 - ``blow-ups``: every student represents the target to the resolution of the beta grid
   (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
   one mode represents exactly). Crossings of curves that all start at rounding level are noise;
@@ -21,10 +24,16 @@ precondition (:func:`precondition`):
   grid interval;
 - ``none``: neither; the verdict is ``undetermined`` with what would resolve it.
 
-A crossing (or blow-up) that does not happen on the grid is *beyond the grid* (> beta_max): it
-is reported as such and left out of the slope and of beta_0, never counted as beta_max. One
-reached already at the first beta is *below the grid*: counted at beta_1, an upper bound, so it
-can support crossings that move left but never a ``stable`` verdict.
+A crossing that does not happen on the grid is *beyond the grid*: all we know is beta* >
+beta_max. One reached already at the first beta is *below the grid*: beta* <= beta_1. Neither
+enters beta_0. The slope is linear in the log crossings, slope = sum_i w_i log beta*_i with
+w_i = (x_i - xbar) / sum_j (x_j - xbar)^2, x = log m, so over what the grid allows for each
+crossing it ranges over [S_min, S_max] (:func:`slope_bounds`): a crossing on the grid is
+exact, one beyond it lies in [beta_max, inf), one below it in (0, beta_1]. "Stay put" is tested
+on S_min and "move left" on S_max, so a censored crossing only ever counts against the verdict
+it could overturn. When no resolved pair crosses on the grid, every wider student stays below
+the narrower one up to beta_max: the crossings stay put at beta* > beta_max (S_min = inf).
+A blow-up beyond the grid is left out of the blow-up slope.
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
@@ -118,12 +127,48 @@ class Trend:
     beta0: float
 
 
-def trend(points: np.ndarray, at_widths: np.ndarray) -> Trend:
+def trend(points: np.ndarray, at_widths: np.ndarray, used: np.ndarray | None = None) -> Trend:
     """Slope of log points vs log width and beta_0, the geometric mean of the points, over the
-    points on the grid (> 0 and finite: nan = beyond the grid, 0 = no improvement, left out)."""
+    ``used`` points on the grid (> 0 and finite: nan = beyond the grid, 0 = no improvement)."""
     on_grid = np.isfinite(points) & (points > 0)
+    if used is not None:
+        on_grid &= used
     beta0 = float(np.exp(np.mean(np.log(points[on_grid])))) if on_grid.any() else math.nan
     return Trend(points, log_slope(at_widths[on_grid], points[on_grid]), beta0)
+
+
+def slope_bounds(
+    points: np.ndarray, at_widths: np.ndarray, used: np.ndarray, betas: np.ndarray
+) -> tuple[float, float]:
+    """(S_min, S_max): the least-squares slope of log beta* on log m over the ``used`` points,
+    smallest and largest over what the grid allows for each (module docstring).
+
+    (inf, inf) when no used point is on the grid or below it (none crosses up to beta_max);
+    (-inf, inf) with fewer than two used points.
+    """
+    points = np.asarray(points, dtype=float)[used]
+    x = np.log(np.asarray(at_widths, dtype=float)[used])
+    if points.size < 2:
+        return -math.inf, math.inf
+    beyond = np.isnan(points)
+    if beyond.all():
+        return math.inf, math.inf
+    below = ~beyond & (points <= betas[1])
+    exact = np.log(np.where(beyond | below, 1.0, points))
+    low = np.where(beyond, math.log(betas[-1]), np.where(below, -math.inf, exact))
+    high = np.where(beyond, math.inf, np.where(below, math.log(betas[1]), exact))
+    weights = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
+    up, down = weights > 0, weights < 0
+    smallest = np.sum(weights[up] * low[up]) + np.sum(weights[down] * high[down])
+    largest = np.sum(weights[up] * high[up]) + np.sum(weights[down] * low[down])
+    return float(smallest), float(largest)
+
+
+def resolved_pairs(errors: np.ndarray, config: StabilityConfig) -> np.ndarray:
+    """Pair (m_i, m_{i+1}) is resolved when E_{m_{i+1}}(0) <= E_{m_i}(0) / min_improvement."""
+    errors = np.asarray(errors, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return errors[1:] * config.min_improvement <= errors[:-1]
 
 
 @dataclass(frozen=True)
@@ -132,7 +177,7 @@ class Precondition:
 
     evidence: str  # "crossings" | "blow-ups" | "none"
     improvement: float  # E_{m_1}(0) / E_{m_n}(0)
-    improving_pairs: int
+    improving_pairs: int  # resolved pairs (:func:`resolved_pairs`)
     fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
     reason: str
     resolve: str  # what would resolve an undetermined verdict ("" when evidence is usable)
@@ -149,7 +194,7 @@ def precondition(
     errors = np.asarray(errors, dtype=float)
     fits = errors / zero_loss
     worst = float(np.max(fits))
-    improving = int(np.sum(errors[1:] < errors[:-1]))
+    improving = int(np.sum(resolved_pairs(errors, config)))
     if not np.all(np.isfinite(errors)):
         bad = [m for m, e in zip(widths, errors) if not np.isfinite(e)]
         return Precondition(
@@ -175,7 +220,7 @@ def precondition(
     needed = min(config.min_crossings, len(widths) - 1)
     fall = (
         f"E_m(0) falls by a factor {improvement:.3g} from m = {widths[0]} to m = {widths[-1]} "
-        f"(needs >= {config.min_improvement:g}) and improves for {improving} of "
+        f"(needs >= {config.min_improvement:g}) and by that factor within {improving} of "
         f"{len(widths) - 1} width pairs (needs >= {needed})"
     )
     if improvement >= config.min_improvement and improving >= needed:
@@ -204,6 +249,7 @@ class StabilityAnalysis:
     evidence: str  # "crossings", "blow-ups" or "none": what the verdict rests on
     precondition: str  # why that evidence
     crossings: list[float]
+    crossings_resolved: list[bool]  # pairs whose crossing is evidence (:func:`resolved_pairs`)
     crossings_beyond_grid: list[bool]
     crossings_below_grid: list[bool]  # at or below the first beta: an upper bound
     crossings_low: list[float]
@@ -217,6 +263,7 @@ class StabilityAnalysis:
     blowup_slope_low: float
     blowup_slope_high: float
     beta0: float
+    beta0_beyond_grid: bool  # no resolved pair crosses on the grid: beta_0 > beta_max
     beta0_low: float
     beta0_high: float
     margins: list[float]
@@ -231,12 +278,14 @@ class StabilityAnalysis:
 
 
 def _trends(
-    betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray
-) -> tuple[Trend, Trend]:
+    betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray, used: np.ndarray
+) -> tuple[Trend, Trend, tuple[float, float]]:
+    """Crossing trend (over the ``used`` pairs), blow-up trend and the crossing slope bounds."""
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
     blowups = np.array([blowup_point(betas, curve) for curve in curves])
-    return trend(crossings, pair_widths), trend(blowups, widths)
+    bounds = slope_bounds(crossings, pair_widths, used, betas)
+    return trend(crossings, pair_widths, used), trend(blowups, widths), bounds
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -247,6 +296,18 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
         return math.nan, math.nan
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _bounds_interval(
+    bounds: Sequence[tuple[float, float]], confidence: float
+) -> tuple[float, float]:
+    """(lower quantile of S_min, upper quantile of S_max) over the bootstrap, infinities kept:
+    a resample whose slope the grid cannot bound counts against both verdicts."""
+    smallest, largest = np.asarray(bounds, dtype=float).T
+    tail = (1 - confidence) / 2
+    low = np.quantile(smallest, tail, method="lower")
+    high = np.quantile(largest, 1 - tail, method="higher")
     return float(low), float(high)
 
 
@@ -278,7 +339,11 @@ def analyse(
     betas = np.asarray(betas, dtype=float)
     widths_arr = np.array(widths, dtype=float)
     curves = [perturbation_curve(losses[m]) for m in widths]
-    crossing, blowup = _trends(betas, curves, widths_arr)
+    errors = np.array([curve[0] for curve in curves])
+    done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
+    gate = precondition(widths, errors, zero_loss, done, config)
+    used = resolved_pairs(errors, config)
+    crossing, blowup, bounds = _trends(betas, curves, widths_arr, used)
 
     samples = []
     for _ in range(config.bootstrap):
@@ -286,18 +351,15 @@ def analyse(
         for m in widths:
             pick = rng.integers(0, len(losses[m][1]), size=len(losses[m][1]))
             resampled.append(perturbation_curve([losses[m][0]] + [v[pick] for v in losses[m][1:]]))
-        samples.append(_trends(betas, resampled, widths_arr))
+        samples.append(_trends(betas, resampled, widths_arr, used))
 
-    errors = np.array([curve[0] for curve in curves])
-    done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
-    gate = precondition(widths, errors, zero_loss, done, config)
     chosen = 1 if gate.evidence == "blow-ups" else 0
     below_grid = (crossing.points > 0) & (crossing.points <= betas[1])  # 0: no improvement
     cross_low, cross_high = _pointwise_interval(
-        [c.points for c, _ in samples] or [crossing.points], config.confidence
+        [c.points for c, _, _ in samples] or [crossing.points], config.confidence
     )
-    crossing_interval = _interval([c.slope for c, _ in samples], config.confidence)
-    blowup_interval = _interval([b.slope for _, b in samples], config.confidence)
+    crossing_interval = _bounds_interval([b for _, _, b in samples] or [bounds], config.confidence)
+    blowup_interval = _interval([b.slope for _, b, _ in samples], config.confidence)
     beta0_interval = _interval([pair[chosen].beta0 for pair in samples], config.confidence)
     margin_values = np.array([margins[m] for m in widths], dtype=float)
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
@@ -307,15 +369,6 @@ def analyse(
         interval = crossing_interval if gate.evidence == "crossings" else blowup_interval
         verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
         reason = f"{gate.reason}; {reason}"
-        below = gate.evidence == "crossings" and bool(np.any(below_grid[1:]))
-        if verdict == "stable" and below:  # an upper bound cannot show that crossings stay put
-            verdict, reason = (
-                "undetermined",
-                (
-                    f"{reason}; but a crossing lies at or below the first beta ({betas[1]:.3g}), "
-                    "where it may be moving left unseen"
-                ),
-            )
     resolve = gate.resolve
     if verdict == "undetermined" and not resolve:
         resolve = (
@@ -331,6 +384,7 @@ def analyse(
         evidence=gate.evidence,
         precondition=gate.reason,
         crossings=crossing.points.tolist(),
+        crossings_resolved=used.tolist(),
         crossings_beyond_grid=np.isnan(crossing.points).tolist(),
         crossings_below_grid=below_grid.tolist(),
         crossings_low=cross_low,
@@ -344,6 +398,7 @@ def analyse(
         blowup_slope_low=blowup_interval[0],
         blowup_slope_high=blowup_interval[1],
         beta0=(crossing, blowup)[chosen].beta0 if gate.evidence != "none" else math.nan,
+        beta0_beyond_grid=gate.evidence == "crossings" and bounds[0] == math.inf,
         beta0_low=beta0_interval[0],
         beta0_high=beta0_interval[1],
         margins=margin_values.tolist(),
@@ -364,7 +419,7 @@ def decide(
 ) -> tuple[str, str]:
     """Three-way verdict from the trend's slope interval and the margin trend."""
     low, high = slope_interval
-    if not (math.isfinite(low) and math.isfinite(high)):
+    if math.isnan(low) or math.isnan(high):
         return "undetermined", f"the trend of the {evidence} could not be estimated"
     tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
     margin_collapses = margin_slope < -margin_tol
@@ -373,6 +428,8 @@ def decide(
     if not margin_reachable:
         margin_note += ", not reachable by perturbing w (stable parameterization)"
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
+    if low == math.inf:
+        trend_note = "no resolved pair of curves meets on the grid (every beta* > beta_max)"
     if high < -tol:
         if margin_collapses or margin_waived:
             return "unstable", f"{evidence} move left: {trend_note}; {margin_note}"
