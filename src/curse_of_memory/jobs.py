@@ -50,7 +50,21 @@ def start_job(log_path: str | os.PathLike, threads: int) -> Callable[[str], None
             print(f"[{os.path.basename(str(log_path))}] {message}", file=terminal, flush=True)
 
     log.summary = summary  # type: ignore[attr-defined]
+    sys.excepthook = _showing_refused_results(sys.excepthook, terminal, log_path)
 
     if "SLURM_JOB_ID" in os.environ:
         log(f"SLURM job {os.environ['SLURM_JOB_ID']} on {os.environ.get('SLURMD_NODENAME', '?')}")
     return log
+
+
+def _showing_refused_results(hook, terminal, log_path):
+    """``hook`` (the traceback, into the log), then a refused result's message in the terminal:
+    which file, why, and what to do."""
+    from .io import CorruptResultError
+
+    def excepthook(kind, error, trace):
+        hook(kind, error, trace)
+        if terminal is not None and isinstance(error, CorruptResultError):
+            print(f"[{os.path.basename(str(log_path))}] {error}", file=terminal, flush=True)
+
+    return excepthook
