@@ -57,6 +57,7 @@ wildcard_constraints:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/results.smk"
 include: "workflow/rules/teachers.smk"
 include: "workflow/rules/students.smk"
 include: "workflow/rules/perturbation.smk"
@@ -70,6 +71,7 @@ rule all:
     default_target: True
     input:
         all_figures(),
+        regenerable_results(),
         "results/claims.csv",
         "results/config_used.yaml",
         "results/runtimes.csv",

@@ -231,8 +231,9 @@ class Trainer:
         self.model.project_()
         return self.result
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint: tensors as safetensors, the rest as JSON in its metadata."""
+    def save(self, path: str | os.PathLike, identities: io.Identities | None = None) -> None:
+        """Write a checkpoint: tensors as safetensors, the rest as JSON in its metadata (with
+        ``identities``, its identity record too)."""
         tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         tensors |= {f"best/{k}": v for k, v in self.best_state.items()}
         tensors["generator"] = self.generator.get_state()
@@ -244,11 +245,12 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "result": asdict(self.result),
         }
-        io.save_tensors(path, tensors, {"trainer": json.dumps(state)})
+        io.save_tensors(path, tensors, {"trainer": json.dumps(state)}, identities)
 
-    def load(self, path: str | os.PathLike) -> None:
-        """Continue from a checkpoint written by :meth:`save` for the same model and data."""
-        tensors = io.load_tensors(path)
+    def load(self, path: str | os.PathLike, identities: io.Identities | None = None) -> None:
+        """Continue from a checkpoint written by :meth:`save` for the same model and data
+        (with ``identities``, its identity record checked first)."""
+        tensors = io.load_tensors(path, identities)
         state = json.loads(io.load_metadata(path)["trainer"])
         self.model.load_state_dict(_prefixed(tensors, "model/"))
         self.best_state = _prefixed(tensors, "best/")

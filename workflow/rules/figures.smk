@@ -44,6 +44,7 @@ rule figure_perturbation:
         mem_mb=2000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
@@ -118,6 +119,7 @@ rule figure_filter:
         mem_mb=2000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
@@ -155,6 +157,7 @@ rule figure_teacher_memory:
         mem_mb=1000,
         runtime=5,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),

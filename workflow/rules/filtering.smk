@@ -25,6 +25,7 @@ rule stability:
         mem_mb=500,
         runtime=10,
     params:
+        identities=identities,
         widths=lambda w: widths(w.experiment),
         stability=lambda w: settings(w.experiment)["stability"],
         margin_reachable=lambda w: margin_reachable(w.experiment),
@@ -61,6 +62,7 @@ rule filter_teachers:
         mem_mb=500,
         runtime=5,
     params:
+        identities=identities,
         teachers=lambda w: teachers(w.experiment),
     script:
         "../scripts/filter_teachers.py"

@@ -18,6 +18,7 @@ rule perturb:
         mem_mb=2000,
         runtime=60,
     params:
+        identities=identities,
         perturbation=lambda w: perturbation_params(w.experiment),
         loss=lambda w: loss_params(w.experiment),
         seed=SETTINGS["seed"],

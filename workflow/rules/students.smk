@@ -19,6 +19,7 @@ rule train_segment:
         mem_mb=2000,
         runtime=60,
     params:
+        identities=identities,
         student=lambda w: student_params(w.experiment, w.width),
         training=lambda w: training_params(w.experiment),
         until_epoch=lambda w: int(w.epoch),
@@ -50,6 +51,7 @@ rule train_student:
         mem_mb=2000,
         runtime=60,
     params:
+        identities=identities,
         student=lambda w: student_params(w.experiment, w.width),
         training=lambda w: training_params(w.experiment),
         until_epoch=None,

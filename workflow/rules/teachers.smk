@@ -17,6 +17,7 @@ rule teacher:
         mem_mb=4000,
         runtime=15,
     params:
+        identities=identities,
         teacher=lambda w: teacher_params(w.experiment, w.teacher)["teacher"],
         inputs=lambda w: teacher_params(w.experiment, w.teacher)["inputs"],
         sizes=lambda w: teacher_params(w.experiment, w.teacher)["sizes"],

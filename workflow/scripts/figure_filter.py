@@ -8,13 +8,22 @@ from curse_of_memory import claims, curves, filtering, io, jobs, plotting
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-table = io.read_csv(snakemake.input.filter, ("teacher", "status", "memory_decay"))
-analyses = dict(zip(params.teachers, map(io.read_json, snakemake.input.stability)))
-infos = dict(zip(params.teachers, map(io.read_json, snakemake.input.info)))
+table = io.read_csv(
+    snakemake.input.filter, ("teacher", "status", "memory_decay"), params.identities
+)
+analyses, infos = (
+    {
+        teacher: io.read_json(path, params.identities)
+        for teacher, path in zip(params.teachers, paths)
+    }
+    for paths in (snakemake.input.stability, snakemake.input.info)
+)
 tables = iter(snakemake.input.perturbation)
 teacher_curves = {
     teacher: {
-        m: curves.perturbation_curve(curves.losses_from_table(io.read_csv(next(tables)))[1])
+        m: curves.perturbation_curve(
+            curves.losses_from_table(io.read_csv(next(tables), identities=params.identities))[1]
+        )
         for m in params.widths
     }
     for teacher in params.teachers

@@ -8,10 +8,10 @@ from curse_of_memory import claims, curves, io, jobs, plotting, stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-analysis = io.read_json(snakemake.input.stability)
+analysis = io.read_json(snakemake.input.stability, params.identities)
 curve_of = {}
 for width, table in zip(analysis["widths"], snakemake.input.perturbation):
-    betas, losses = curves.losses_from_table(io.read_csv(table))
+    betas, losses = curves.losses_from_table(io.read_csv(table, identities=params.identities))
     curve_of[width] = curves.perturbation_curve(losses)
 
 notes = {
@@ -35,7 +35,8 @@ plotting.verdict_note(ax, analysis)
 plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
 
 students = {
-    width: io.read_json(path) for width, path in zip(analysis["widths"], snakemake.input.metrics)
+    width: io.read_json(path, params.identities)
+    for width, path in zip(analysis["widths"], snakemake.input.metrics)
 }
 fig, ax = plt.subplots(figsize=(5.2, 4.0))
 plotting.training_panel(ax, students)

@@ -7,7 +7,7 @@ from curse_of_memory import claims, io, jobs, plotting
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-memory = io.read_json(snakemake.input.info)["memory"]
+memory = io.read_json(snakemake.input.info, params.identities)["memory"]
 fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
 for ax, kind in zip(axes, ("heaviside", "impulse")):
     decay = memory[kind]["decay"]

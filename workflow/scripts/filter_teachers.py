@@ -10,11 +10,11 @@ rows = []
 for teacher, stability_path, info_path in zip(
     params.teachers, snakemake.input.stability, snakemake.input.info
 ):
-    analysis = io.read_json(stability_path)
-    info = io.read_json(info_path)
+    analysis = io.read_json(stability_path, params.identities)
+    info = io.read_json(info_path, params.identities)
     status, reason = filtering.teacher_status(analysis)
     rows.append(
         filtering.filter_row(teacher, info["teacher"], info["memory"], analysis, status, reason)
     )
     log(f"{teacher}: {status} ({reason})")
-io.write_csv(snakemake.output[0], pd.DataFrame(rows))
+io.write_csv(snakemake.output[0], pd.DataFrame(rows), params.identities)

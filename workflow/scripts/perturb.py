@@ -5,11 +5,12 @@ from curse_of_memory import curves, io, jobs, models, perturbation, seeding, tra
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 dtype = jobs.torch_dtype(params.dtype)
-metrics = io.read_json(snakemake.input.metrics)
+metrics = io.read_json(snakemake.input.metrics, params.identities)
 spec_options = dict(metrics["spec"], eigen_init=tuple(metrics["spec"]["eigen_init"]))
 spec = models.StudentSpec(**spec_options)
-raw = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.model).items()}
-data = io.load_tensors(snakemake.input.data)
+model = io.load_tensors(snakemake.input.model, params.identities)
+raw = {name: value.to(dtype) for name, value in model.items()}
+data = io.load_tensors(snakemake.input.data, params.identities)
 config = perturbation.PerturbationConfig(**params.perturbation)
 x, y = (data[f"test/{name}"][: config.samples].to(dtype) for name in ("x", "y"))
 weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], dtype)
@@ -17,6 +18,6 @@ generator = seeding.torch_generator(params.seed, "perturbation", *params.key)
 log(f"perturbing {spec} ({params.key}): {len(config.betas)} betas x {config.draws} draws")
 directions = perturbation.draw_directions(raw, config.draws, generator)
 losses = perturbation.perturbation_losses(spec, raw, x, y, weights, config, directions)
-io.write_csv(snakemake.output[0], curves.losses_table(config.betas, losses))
+io.write_csv(snakemake.output[0], curves.losses_table(config.betas, losses), params.identities)
 curve = curves.perturbation_curve(losses)
 log(f"E(0) = {curve[0]:.3e}, E(beta_max) = {curve[-1]:.3e}")

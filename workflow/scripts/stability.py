@@ -9,9 +9,9 @@ for width, table, metrics_path in zip(
     params.widths, snakemake.input.perturbation, snakemake.input.metrics
 ):
     betas, losses[width] = curves.losses_from_table(
-        io.read_csv(table, ("beta_index", "beta", "draw", "loss"))
+        io.read_csv(table, ("beta_index", "beta", "draw", "loss"), params.identities)
     )
-    metrics = io.read_json(metrics_path)
+    metrics = io.read_json(metrics_path, params.identities)
     margins[width] = metrics["stability_margin"]
     students[width] = {
         key: metrics[key]
@@ -34,6 +34,7 @@ analysis = stability.analyse(
 io.write_json(
     snakemake.output[0],
     {**analysis.to_dict(), "betas": betas.tolist(), "students": students},
+    params.identities,
 )
 log(f"{params.key}: verdict {analysis.verdict} ({analysis.reason})")
 if analysis.resolve:

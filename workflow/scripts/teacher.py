@@ -23,7 +23,8 @@ for kind in ("heaviside", "impulse"):
         f"{kind} memory: {fit.label}, rate {fit.exponential_rate:.3g}, "
         f"power {fit.polynomial_power:.3g}"
     )
-io.save_tensors(snakemake.output.data, data)
-io.save_tensors(snakemake.output.weights, teacher.state_dict())
-io.write_json(snakemake.output.info, {"teacher": params.teacher, "memory": functions})
+io.save_tensors(snakemake.output.data, data, identities=params.identities)
+io.save_tensors(snakemake.output.weights, teacher.state_dict(), identities=params.identities)
+info = {"teacher": params.teacher, "memory": functions}
+io.write_json(snakemake.output.info, info, params.identities)
 log("done")

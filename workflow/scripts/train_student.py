@@ -38,8 +38,8 @@ def write_student(model, data, config, result, evaluation, log):
         "history": result.history,
     }
     spec_text = json.dumps(asdict(model.spec))
-    io.save_tensors(snakemake.output.model, model.raw(), {"spec": spec_text})
-    io.write_json(snakemake.output.metrics, metrics)
+    io.save_tensors(snakemake.output.model, model.raw(), {"spec": spec_text}, params.identities)
+    io.write_json(snakemake.output.metrics, metrics, params.identities)
     log(
         f"test loss {losses['test']:.3e}, margin {metrics['stability_margin']:.4g}, "
         f"dead modes {metrics['dead_modes']}, stopped by {result.stop_reason}"
@@ -57,11 +57,13 @@ params = snakemake.params
 spec = models.StudentSpec(**params.student)
 config = training.TrainConfig(**params.training)
 dtype = jobs.torch_dtype(config.dtype)
-data = {name: value.to(dtype) for name, value in io.load_tensors(snakemake.input.data).items()}
+teacher_data = io.load_tensors(snakemake.input.data, params.identities)
+data = {name: value.to(dtype) for name, value in teacher_data.items()}
 generator = seeding.torch_generator(params.seed, "student", *params.key)
 if snakemake.input.previous and not snakemake.input.resume:
-    smaller_spec = models.StudentSpec.from_json(io.load_metadata(snakemake.input.previous)["spec"])
-    raw = io.load_tensors(snakemake.input.previous)
+    smaller_meta = io.load_metadata(snakemake.input.previous, params.identities)
+    smaller_spec = models.StudentSpec.from_json(smaller_meta["spec"])
+    raw = io.load_tensors(snakemake.input.previous, params.identities)
     smaller = models.StudentRNN.from_raw(smaller_spec, raw).to(dtype)
     log(f"warm start: the width-{smaller_spec.width} student, widened to {spec.width}")
     trainer = training.Trainer(smaller.widened(spec, generator), data, config, generator)
@@ -73,14 +75,14 @@ if config.fit == "least_squares":
     result = least_squares.fit_result(trainer.model, data, trainer.weights, log)
 else:
     if snakemake.input.resume:
-        trainer.load(snakemake.input.resume)
+        trainer.load(snakemake.input.resume, params.identities)
         log(f"resumed from {snakemake.input.resume} after epoch {trainer.result.epochs}")
     until = params.until_epoch or config.max_epochs
     log(f"training {spec} on {params.key} up to epoch {until} of {config.max_epochs}")
     trainer.run(until, log)
     result = None if params.until_epoch else trainer.finish()
 if result is None:
-    trainer.save(snakemake.output[0])
+    trainer.save(snakemake.output[0], params.identities)
     log(f"checkpoint after epoch {trainer.result.epochs}")
 else:
     write_student(trainer.model, data, config, result, jobs.torch_dtype(params.dtype), log)
