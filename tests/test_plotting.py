@@ -28,3 +28,16 @@ def test_title_names_evidence_and_expectation_and_beta0_only_when_stable():
     assert "expected stable: pass" in plotting.verdict_title("F", "t", stable, "stable")
     assert plotting.shown_beta0(stable) == 0.07
     assert plotting.shown_beta0({**stable, "verdict": "unstable"}) is None
+
+
+def test_only_resolved_crossings_are_marked():
+    analysis = {"crossings": [0.1, 0.002, math.nan], "crossings_resolved": [True, False, True]}
+    shown = plotting.shown_crossings(analysis)
+    assert shown[0] == 0.1 and shown[1] == 0.0 and math.isnan(shown[2])
+    fig, ax = plotting.plt.subplots()
+    curves = {2: np.linspace(1e-3, 1.0, len(BETAS)), 4: np.linspace(1e-4, 2.0, len(BETAS))}
+    plotting.perturbation_panel(ax, BETAS, curves, shown, None)
+    marks = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert [line.get_xdata()[0] for line in marks] == [0.1]  # the unresolved 0.002 is not drawn
+    assert any("1 crossing beyond the grid" in text.get_text() for text in ax.texts)
+    plotting.plt.close(fig)

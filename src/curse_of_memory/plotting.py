@@ -162,6 +162,14 @@ def shown_beta0(analysis: Mapping) -> float | None:
     return None
 
 
+def shown_crossings(analysis: Mapping) -> np.ndarray:
+    """The crossings to mark: those of resolved width pairs; an unresolved pair's is 0 (not
+    drawn), a resolved pair's beyond the grid nan (counted in the panel's note)."""
+    crossings = np.array(analysis["crossings"], dtype=float)
+    resolved = np.array(analysis.get("crossings_resolved", [True] * len(crossings)), dtype=bool)
+    return np.where(resolved, crossings, 0.0)
+
+
 def save_figure(
     fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None
 ) -> None:

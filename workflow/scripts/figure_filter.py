@@ -38,7 +38,7 @@ plotting.perturbation_panel(
     axes[0],
     betas,
     teacher_curves[shown],
-    np.array(analysis["crossings"], dtype=float),
+    plotting.shown_crossings(analysis),
     plotting.shown_beta0(analysis),
 )
 status = table.set_index("teacher").loc[shown, "status"]

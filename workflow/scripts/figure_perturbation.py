@@ -24,7 +24,7 @@ plotting.perturbation_panel(
     ax,
     betas,
     curve_of,
-    np.array(analysis["crossings"], dtype=float),
+    plotting.shown_crossings(analysis),
     plotting.shown_beta0(analysis),
     notes,
 )
