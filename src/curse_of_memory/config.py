@@ -390,9 +390,9 @@ def _check_approximation_figure(config: Mapping, where: str, spec: Mapping) -> N
     _check_kernel(spec["exp"], f"{where}.exp", *_time_grid(spec["length"], 1.0))
     widths = spec["widths"]
     _require(
-        len(widths) >= 3 and all(b > a for a, b in zip(widths, widths[1:])),
+        len(widths) >= 4 and all(b > a for a, b in zip(widths, widths[1:])),
         f"{where}.widths",
-        f"need at least 3 increasing widths, got {widths}",
+        f"need at least 4 increasing widths (a decay rate per half needs two), got {widths}",
     )
     powers = spec["pol"]["powers"]
     _require(
