@@ -70,11 +70,11 @@ def billion_laughs() -> str:
     return "\n".join(lines) + "\n"
 
 
-def dict_bomb() -> str:
-    """Billion laughs of mappings, which Snakemake's own config merge would expand."""
+def dict_bomb(levels: int = 10) -> str:
+    """Billion laughs of mappings (9^levels), which Snakemake's own config merge would expand."""
     keys = ", ".join(f"k{j}: lol" for j in range(9))
     lines = ["scales:", "  paper:", f"    d0: &d0 {{{keys}}}"]
-    for i in range(1, 10):
+    for i in range(1, levels):
         lines.append(f"    d{i}: &d{i} {{" + ", ".join(f"k{j}: *d{i - 1}" for j in range(9)) + "}")
     return "\n".join(lines) + "\n"
 
@@ -174,6 +174,9 @@ CASES = [
     (Files({"config.yaml": "- a\n- b\n"}), "config.yaml: the top level must be a mapping"),
     (Files({"config.yaml": "seed: [1,\n"}), "config.yaml: line 2, column 1: expected the node"),
     (configfile(billion_laughs()), "extra.yaml: expands to more than 100000 values"),
+    # Snakemake merges a --configfile before the workflow runs, copying every mapping an alias
+    # repeats: 9^6 take it a second, then the workflow refuses the file (9^8 exhaust its memory)
+    (configfile(dict_bomb(6)), "extra.yaml: expands to more than 100000 values (aliases repeat"),
     (configfile("a: &a [1, *a]\n"), "extra.yaml: line 1: an alias refers to a value that"),
     (configfile("seed: 1\nseed: 2\n"), "extra.yaml: line 2, column 1: duplicate key 'seed'"),
     (configfile('{"seed": 1, "seed": 2}'), "extra.yaml: duplicate key 'seed'"),
