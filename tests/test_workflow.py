@@ -194,7 +194,7 @@ def test_adding_a_width_schedules_only_the_new_jobs(workdir):
 
 
 def test_filter_lists_every_teacher_with_a_status(workdir):
-    table = pd.read_csv(workdir / "results/filter/tiny_filter.csv")
+    table = pd.read_csv(workdir / "results/filter/tiny_filter.csv", skiprows=1)  # line 1: identity
     assert list(table["teacher"]) == ["t0", "t1"]
     assert list(table["gain"]) == [0.5, 1.5]
     assert set(table["status"]) <= {"kept", "rejected", "undetermined"}
