@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_bad_config import CASES
-from test_workflow import REPO, TINY, copy_workflow, snakemake
+from test_workflow import REPO, TINY, finished_run, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -123,11 +123,7 @@ REGENERATED = [
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("damaged")
-    copy_workflow(root, CONFIG)
-    result = snakemake(root)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root
+    return finished_run(tmp_path_factory, "damaged", CONFIG)
 
 
 def results(root: Path) -> dict[str, bytes]:

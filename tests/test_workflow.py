@@ -116,13 +116,18 @@ def copy_workflow(root: Path, config: dict) -> None:
     (root / "config.yaml").write_text(yaml.safe_dump(config))
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("workflow")
-    copy_workflow(root, TINY)
+def finished_run(tmp_path_factory, name: str, config: dict) -> Path:
+    """A copy of the workflow with ``config``, run to the end."""
+    root = tmp_path_factory.mktemp(name)
+    copy_workflow(root, config)
     result = snakemake(root)
     assert result.returncode == 0, result.stderr[-3000:]
     return root
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return finished_run(tmp_path_factory, "workflow", TINY)
 
 
 def csv_bytes(root: Path) -> dict[str, bytes]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -297,7 +297,7 @@ class StudentRNN(torch.nn.Module):
         while the gradient reaches the new units through c (their states are not 0).
         """
         old = self.spec.width
-        if spec.width < old or spec != StudentSpec(**{**vars(self.spec), "width": spec.width}):
+        if spec.width < old or spec != replace(self.spec, width=spec.width):
             raise ValueError(f"cannot widen {self.spec} to {spec}")
         dtype = self.w.dtype
         wide = StudentRNN(spec, generator, dtype)
