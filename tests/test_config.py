@@ -73,6 +73,10 @@ def test_experiment_overrides_defaults(base):
             lambda c: c["defaults"]["training"].update(loss="huber"),
             "experiments.iat1_geometric.training.loss",
         ),
+        (
+            lambda c: c["defaults"]["training"].update(epochs_per_job=100),
+            "experiments.iat2_tanh_polynomial.student.attempts",
+        ),
     ],
 )
 def test_semantic_errors_name_the_key(base, edit, key):

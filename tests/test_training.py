@@ -11,6 +11,7 @@ from curse_of_memory.training import (
     TrainConfig,
     Trainer,
     evaluate,
+    restart,
     segment_ends,
     time_weights,
     train,
@@ -152,3 +153,41 @@ def test_a_warm_start_never_ends_worse_than_where_it_started():
     assert trainer.result.best_valid == pytest.approx(start, rel=1e-12)
     after = evaluate(wide, data["valid/x"], data["valid/y"], time_weights(30, 2.0))
     assert after == pytest.approx(start, rel=1e-9)
+
+
+def restart_run(first_epochs, target, attempts=3):
+    """restart() on width-2 linear students of a fixed problem: attempt k trains from the seed
+    (7, k), so each attempt is also trainable on its own (the oracle)."""
+    data = small_problem(0.6 ** np.arange(30.0))
+
+    def fresh(attempt, epochs=20):
+        config = TrainConfig(max_epochs=epochs, batch_size=64, converge_window=3)
+        model = StudentRNN(StudentSpec(width=2), torch_generator(7, attempt))
+        return Trainer(model, data, config, torch_generator(7, "order", attempt))
+
+    first = fresh(0, first_epochs)
+    first.run(first_epochs, log=lambda _: None)
+    first.finish()
+    return restart(first, fresh, attempts, target, log=lambda _: None), fresh
+
+
+def test_restarts_keep_the_lowest_validation_loss_of_the_attempts():
+    best, fresh = restart_run(20, target=0.0)  # unreachable: every attempt runs
+    records = best.result.attempts
+    assert [r["attempt"] for r in records] == [0, 1, 2] and best.result.target_valid == 0.0
+    alone = []
+    for attempt in range(3):
+        trainer = fresh(attempt)
+        trainer.run(20, log=lambda _: None)
+        alone.append(trainer.result.best_valid)
+    assert [r["valid_loss"] for r in records] == pytest.approx(alone, rel=1e-12)
+    assert best.result.best_valid == pytest.approx(min(alone), rel=1e-12)
+    valid = evaluate(best.model, best.data["valid/x"], best.data["valid/y"], best.weights)
+    assert valid == pytest.approx(min(alone), rel=1e-6)  # the kept weights are the best's
+
+
+def test_no_restart_below_the_target_or_after_a_cut_by_max_epochs():
+    reached, _ = restart_run(20, target=math.inf)
+    assert len(reached.result.attempts) == 1
+    cut, _ = restart_run(1, target=0.0)  # one epoch: cut while improving, not stalled
+    assert cut.result.stop_reason == "max_epochs" and len(cut.result.attempts) == 1

@@ -122,7 +122,7 @@ def student_spec(settings: Mapping, width: int) -> StudentSpec:
     options = {
         key: value
         for key, value in settings["student"].items()
-        if key not in ("widths", "fit", "warm_start")
+        if key not in ("widths", "fit", "warm_start", "attempts")
     }
     if "eigen_init" in options:
         options["eigen_init"] = tuple(options["eigen_init"])
@@ -142,6 +142,7 @@ def train_config(settings: Mapping) -> TrainConfig:
         **settings["training"],
         fit=student.get("fit", "gradient"),
         warm_start=student.get("warm_start", False),
+        attempts=student.get("attempts", 1),
     )
 
 
@@ -456,6 +457,12 @@ def _check_experiment(config: Mapping, name: str) -> None:
         raise ConfigError(
             f"{where}.student.warm_start: applies to fit: gradient (least_squares already "
             "starts each width from the previous width's fit)"
+        )
+    restarts = student.get("attempts", 1) > 1 and student.get("fit", "gradient") == "gradient"
+    if restarts and settings["training"]["epochs_per_job"] > 0:
+        raise ConfigError(
+            f"{where}.student.attempts: restarts run inside one training job; with "
+            "training.epochs_per_job > 0 set attempts: 1"
         )
     teacher = settings["teacher"]
     if teacher["kind"] == "linear_functional":  # rho(k dt), k < T: what the teacher job evaluates

@@ -12,6 +12,13 @@ Training has converged when the best validation loss fell by less than a fractio
 ``converge_tolerance`` over the last ``converge_window`` epochs:
 best_e >= (1 - tolerance) best_{e - window}. It then stops (``stop_reason`` "converged"); a
 student cut by ``max_epochs`` while still improving is recorded as not converged.
+
+Restarts (``attempts`` > 1, the per-width protocol): width m should reach a validation loss
+below L_prev / f, the previous width's divided by the factor a width pair needs to resolve
+(stability.min_improvement). A student that stopped above it (converged to a local minimum, or
+diverged) is trained again from a fresh start of its own seed, up to ``attempts`` times; the
+lowest validation loss is kept. A student cut by ``max_epochs`` is not restarted: it was still
+improving, and a fresh start with the same budget would not be.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class TrainConfig:
     epochs_per_job: int = 0  # > 0: the workflow trains in jobs of this many epochs (checkpoints)
     fit: str = "gradient"  # gradient | least_squares (linear students: least_squares.py)
     warm_start: bool = False  # gradient: start from the previous width's student, widened
+    attempts: int = 1  # gradient: fresh starts a width may take to beat the previous one
 
     def __post_init__(self) -> None:
         if self.fit not in FITS:
@@ -65,6 +73,8 @@ class TrainConfig:
             raise ValueError(f"training.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
         if self.epochs_per_job < 0:
             raise ValueError(f"training.epochs_per_job: expected >= 0, got {self.epochs_per_job}")
+        if self.attempts < 1:
+            raise ValueError(f"student.attempts: expected >= 1, got {self.attempts}")
 
 
 def time_weights(length: int, power: float, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -113,6 +123,8 @@ class TrainResult:
     diverged_step: int | None = None
     converged: bool = False
     fit: str = "gradient"
+    attempts: list[dict] = field(default_factory=list)  # restart(): one record per attempt
+    target_valid: float | None = None  # restart(): the validation loss aimed below
 
 
 class Trainer:
@@ -288,3 +300,43 @@ def train(
     trainer = Trainer(model, data, config, generator)
     trainer.run(config.max_epochs, log)
     return trainer.finish()
+
+
+def attempt_record(attempt: int, result: TrainResult) -> dict:
+    """One attempt's outcome: its best validation loss and how it stopped."""
+    return {
+        "attempt": attempt,
+        "valid_loss": result.best_valid,
+        "epochs": result.epochs,
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+    }
+
+
+def restart(
+    first: Trainer,
+    fresh: Callable[[int], Trainer],
+    attempts: int,
+    target: float,
+    log: Log = print,
+) -> Trainer:
+    """The per-width protocol, after ``first`` has finished: while the best student so far
+    stopped (converged or diverged) with a validation loss above ``target`` and attempts remain,
+    train ``fresh(k)`` (attempt k) to the end. Return the trainer with the lowest validation loss
+    (finished), its result recording every attempt and the target."""
+    best, records = first, [attempt_record(0, first.result)]
+    for attempt in range(1, attempts):
+        if best.result.best_valid <= target or best.result.stop_reason == "max_epochs":
+            break
+        log(
+            f"attempt {attempt}: best validation loss {best.result.best_valid:.3e} stopped "
+            f"({best.result.stop_reason}) above the target {target:.3e}; a fresh start"
+        )
+        trainer = fresh(attempt)
+        trainer.run(trainer.config.max_epochs, log)
+        trainer.finish()
+        records.append(attempt_record(attempt, trainer.result))
+        if trainer.result.best_valid < best.result.best_valid:
+            best = trainer
+    best.result.attempts, best.result.target_valid = records, target
+    return best

@@ -58,18 +58,52 @@ def checkpoint_before(wildcards, epoch):
     return f"{student}/upto{ends[position - 1]}.safetensors"
 
 
-def previous_student(wildcards):
-    """With student.warm_start, the trained student of the next smaller width (none for the
-    smallest width, or without warm start)."""
-    if not settings_lib.train_config(settings(wildcards.experiment)).warm_start:
+def smaller_width(experiment, width):
+    """The next smaller width of ``experiment`` (None for the smallest)."""
+    ordered = [int(m) for m in widths(experiment)]
+    position = ordered.index(int(width))
+    return ordered[position - 1] if position else None
+
+
+def builds_on_smaller(experiment):
+    """Does a student depend on the next smaller width's? With student.warm_start (it starts
+    from that student) or student.attempts > 1 (restarts aim below its validation loss)."""
+    training = settings_lib.train_config(settings(experiment))
+    return training.warm_start or restarts(experiment)
+
+
+def smaller_result(wildcards, result, needed):
+    """The next smaller width's ``result`` file when ``needed`` (else none)."""
+    width = smaller_width(wildcards.experiment, wildcards.width)
+    if not needed or width is None:
         return []
-    widths = [int(m) for m in settings(wildcards.experiment)["student"]["widths"]]
-    position = widths.index(int(wildcards.width))
-    if position == 0:
-        return []
-    return "results/students/{experiment}/{teacher}/m{previous}/model.safetensors".format(
-        previous=widths[position - 1], **wildcards
+    return RESULT_PATHS[result].format(
+        experiment=wildcards.experiment, teacher=wildcards.teacher, width=width
     )
+
+
+def previous_student(wildcards):
+    """With student.warm_start, the trained student of the next smaller width."""
+    training = settings_lib.train_config(settings(wildcards.experiment))
+    return smaller_result(wildcards, "student", training.warm_start)
+
+
+def previous_metrics(wildcards):
+    """With student.attempts > 1, the next smaller width's metrics (restarts aim below its
+    validation loss divided by stability.min_improvement)."""
+    return smaller_result(wildcards, "student_metrics", restarts(wildcards.experiment))
+
+
+def restarts(experiment):
+    training = settings_lib.train_config(settings(experiment))
+    return training.fit == "gradient" and training.attempts > 1
+
+
+def restart_factor(experiment):
+    """The factor a width must beat the next smaller one by (restarts only; else None)."""
+    if not restarts(experiment):
+        return None
+    return settings(experiment)["stability"]["min_improvement"]
 
 
 def margin_reachable(experiment):

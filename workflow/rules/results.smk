@@ -38,15 +38,6 @@ def _path_regex(pattern):
 RESULT_REGEXES = {result: _path_regex(pattern) for result, pattern in RESULT_PATHS.items()}
 
 
-def previous_width(experiment, width):
-    """The width a warm-started student starts from (None: a fresh start)."""
-    if not settings_lib.train_config(settings(experiment)).warm_start:
-        return None
-    ordered = [int(m) for m in widths(experiment)]
-    position = ordered.index(int(width))
-    return ordered[position - 1] if position else None
-
-
 def result_settings(result, experiment, teacher=None, width=None):
     """The settings that determine the content of one result file (hashed into its record)."""
     common = {"seed": SETTINGS["seed"], "dtype": SETTINGS["dtype"]}
@@ -61,7 +52,10 @@ def result_settings(result, experiment, teacher=None, width=None):
         return {
             "student": student_params(experiment, width),
             "training": training,
-            "previous_width": previous_width(experiment, width),
+            "previous_width": (
+                smaller_width(experiment, width) if builds_on_smaller(experiment) else None
+            ),
+            "restart_factor": restart_factor(experiment),
         } | common
     if result == "perturbation":
         found = {"perturbation": perturbation_params(experiment), "loss": loss_params(experiment)}

@@ -36,6 +36,7 @@ rule train_student:
         data=rules.teacher.output.data,
         resume=lambda w: checkpoint_before(w, None),
         previous=previous_student,
+        previous_metrics=previous_metrics,
         code=script_code("train_student.py"),
     output:
         model="results/students/{experiment}/{teacher}/m{width}/model.safetensors",
@@ -55,6 +56,7 @@ rule train_student:
         student=lambda w: student_params(w.experiment, w.width),
         training=lambda w: training_params(w.experiment),
         until_epoch=None,
+        restart_factor=lambda w: restart_factor(w.experiment),
         seed=SETTINGS["seed"],
         dtype=SETTINGS["dtype"],
         key=job_key,

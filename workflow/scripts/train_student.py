@@ -35,6 +35,8 @@ def write_student(model, data, config, result, evaluation, log):
         "diverged_step": result.diverged_step,
         "converged": result.converged,
         "fit": result.fit,
+        "attempts": result.attempts,
+        "target_valid": result.target_valid,
         "history": result.history,
     }
     spec_text = json.dumps(asdict(model.spec))
@@ -50,6 +52,20 @@ def write_student(model, data, config, result, evaluation, log):
         f"{losses['test'] / metrics['zero_loss']:.2e} x zero predictor's, {state} "
         f"({result.stop_reason}, {result.steps} steps)"
     )
+
+
+def best_attempt(trainer, log):
+    """Restarts (training.restart): aim below the previous width's validation loss divided by
+    stability.min_improvement; the attempts go in the result's record."""
+    previous = io.read_json(snakemake.input.previous_metrics, params.identities)
+    target = previous["losses"]["valid"] / params.restart_factor
+
+    def fresh(attempt):
+        generator = seeding.torch_generator(params.seed, "student", *params.key, "attempt", attempt)
+        return training.Trainer(models.StudentRNN(spec, generator, dtype), data, config, generator)
+
+    best = training.restart(trainer, fresh, config.attempts, target, log)
+    return best, best.result
 
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
@@ -81,6 +97,8 @@ else:
     log(f"training {spec} on {params.key} up to epoch {until} of {config.max_epochs}")
     trainer.run(until, log)
     result = None if params.until_epoch else trainer.finish()
+    if result is not None and snakemake.input.previous_metrics:
+        trainer, result = best_attempt(trainer, log)
 if result is None:
     trainer.save(snakemake.output[0], params.identities)
     log(f"checkpoint after epoch {trainer.result.epochs}")
