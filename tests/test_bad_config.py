@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import pytest
 import yaml
-from test_workflow import TINY, copy_workflow
+from test_workflow import REPO, TINY, copy_workflow
 
 pytestmark = pytest.mark.workflow
 
@@ -77,6 +77,17 @@ def dict_bomb(levels: int = 10) -> str:
     for i in range(1, levels):
         lines.append(f"    d{i}: &d{i} {{" + ", ".join(f"k{j}: *d{i - 1}" for j in range(9)) + "}")
     return "\n".join(lines) + "\n"
+
+
+def lorenz96_step(dt: float):
+    """A function that adds the .test config's COM-1 figure with Lorenz-96 step ``dt``."""
+
+    def apply(config: dict) -> dict:
+        figure = yaml.safe_load((REPO / ".test/config.yaml").read_text())["figures"]["COM-1"]
+        figure["lorenz96"]["dt"] = dt
+        return {**config, "figures": {**config["figures"], "COM-1": figure}}
+
+    return apply
 
 
 def expr(formula: str):
@@ -167,6 +178,8 @@ CASES = [
     (expr("open('x')"), f"{U}.teacher.kernel.formula: unsupported element"),
     (expr("t\x00"), f"{U}.teacher.kernel.formula: not a formula"),
     (edit(f"{G}.teacher.kernel", {"family": "exp", "a": -50}), f"{G}.teacher.kernel: not finite"),
+    # a simulation step beyond explicit Euler's stability for the system (limit 0.00193 here)
+    (lorenz96_step(0.005), "figures.COM-1.lorenz96.dt: 0.005 makes the Euler-Maruyama simulation"),
     # config files: duplicate keys and alias bombs, in config.yaml and in --configfile
     (Files({"config.yaml": tiny_yaml() + "seed: 8\n"}), "duplicate key 'seed' (first at line"),
     (Files({"config.yaml": tiny_yaml() + billion_laughs()}), "config.yaml: expands to more than"),

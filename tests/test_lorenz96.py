@@ -72,3 +72,20 @@ def test_forcing_dataset_is_seeded_and_well_formed():
     again, _ = draw(0)
     np.testing.assert_array_equal(inputs, again)
     assert not np.array_equal(inputs, draw(1)[0])
+
+
+@pytest.mark.parametrize(("slow", "fast"), [(4, 2), (8, 8)])
+def test_the_euler_step_limit_separates_stable_from_diverging_simulations(slow, fast):
+    """Simulated: 3/4 of the limit stays finite, 1.1 times it diverges (forcing 8, c = b = 10)."""
+    system = Lorenz96(slow=slow, fast=fast, forcing=8.0)
+    limit = system.euler_step_limit()
+    assert limit < 2 / system.time_scale / 50  # far below the damping's own limit 2 / c
+
+    def finite(dt):
+        substeps = int(round(0.05 / dt))
+        _, outputs = forcing_dataset(system, 8, 20, dt, substeps, 2.0, np.random.default_rng(0))
+        return bool(np.all(np.isfinite(outputs)))
+
+    assert finite(0.75 * limit)
+    with np.errstate(all="ignore"):
+        assert not finite(1.1 * limit)

@@ -331,9 +331,16 @@ def _check_training_figure(config: Mapping, where: str, spec: Mapping) -> None:
     )
     lorenz = spec["lorenz96"]
     try:
-        Lorenz96(**lorenz["system"])
+        system = Lorenz96(**lorenz["system"])
     except ValueError as error:
         raise ConfigError(f"{where}.lorenz96.system: {error}") from None
+    limit = system.euler_step_limit()  # explicit Euler's stability at the attractor's size
+    _require(
+        lorenz["dt"] <= limit,
+        f"{where}.lorenz96.dt",
+        f"{lorenz['dt']:g} makes the Euler-Maruyama simulation of this system unstable (it "
+        f"diverges); need dt <= {limit:.3g} (lorenz96.Lorenz96.euler_step_limit)",
+    )
     slow = lorenz["system"]["slow"]
     _check_student(lorenz["student"], f"{where}.lorenz96.student", input_dim=slow, output_dim=slow)
 

@@ -48,6 +48,30 @@ class Lorenz96:
         )
         return dx, dy
 
+    def euler_step_limit(self) -> float:
+        """The largest Euler-Maruyama step that keeps dt |lambda| <= 2 for the Jacobian's
+        eigenvalues at the size the attractor sustains (explicit Euler's stability interval).
+
+        Size: with E = (|X|^2 + |Y|^2) / 2 the advection terms conserve |X|^2 and |Y|^2 and the
+        coupling terms cancel, so Ito's formula gives dE = (-|X|^2 - c|Y|^2 + F sum X
+        + K sigma^2 / 2) dt + noise. On the attractor the mean of dE is 0, and
+        F sum X - |X|^2 <= K F^2 / 4, hence the root mean square sizes
+        c <|Y|^2> <= K (F^2 / 4 + sigma^2 / 2) and <|X|^2>^(1/2) <= K^(1/2) (|F| + (F^2
+        + 2 sigma^2)^(1/2)) / 2, bounds on every single variable. Rate: Gershgorin's bound on
+        the rows of the Jacobian, c + 4 c b |Y| + |h| c / b (fast) and 1 + 4 |X| + J |h| c / b
+        (slow). The fast row decides for time_scale c >> 1: its damping -c alone would allow
+        dt < 2 / c, far too large. Measured: slow 4, fast 2 and slow 8, fast 8 (forcing 8,
+        h = 1, c = b = 10, sigma = 1) have limits 0.0019 and 0.0014, and their simulations
+        diverge at dt = 0.002 and 0.0015 but not at 0.0015 and 0.001.
+        """
+        k, j, f, sigma = self.slow, self.fast, abs(self.forcing), self.noise
+        h, c, b = abs(self.coupling), self.time_scale, self.amplitude
+        y = np.sqrt(k * (f**2 / 4 + sigma**2 / 2) / c)
+        x = np.sqrt(k) * (f + np.sqrt(f**2 + 2 * sigma**2)) / 2
+        fast = c + 4 * c * b * y + h * c / b
+        slow = 1 + 4 * x + j * h * c / b
+        return float(2 / max(fast, slow))
+
     def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
         """X_k = F with X_0 nudged by 0.01 and Y_i = 0.01 sin(i): a fixed, reproducible start."""
         x = np.full(self.slow, float(self.forcing))
