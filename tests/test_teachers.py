@@ -92,3 +92,17 @@ def test_residual_tanh_rnn_teacher_follows_the_students_form():
         h = h + torch.tanh(x[:, k] @ teacher.U.t() + teacher.b - h @ A.t())
         outputs.append(h @ teacher.c.t())
     assert torch.allclose(teacher(x), torch.stack(outputs, 1), atol=1e-13)
+
+
+def test_a_centered_transformer_is_its_response_minus_the_zero_input_trajectory():
+    spec = {"kind": "transformer", "d_model": 8, "heads": 2, "layers": 1}
+    plain = build_teacher(spec, INPUTS, torch_generator(0, "t"), torch.float64)
+    centered = build_teacher(
+        spec | {"centered": True}, INPUTS, torch_generator(0, "t"), torch.float64
+    )
+    x = torch.randn(3, 15, 1, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        drift = plain(torch.zeros_like(x))
+        assert float(drift.abs().max()) > 1e-3  # positions alone move the plain teacher
+        assert torch.allclose(centered(x), plain(x) - drift, atol=1e-12)
+        assert float(centered(torch.zeros_like(x)).abs().max()) == 0.0
