@@ -47,6 +47,8 @@ def write_student(model, data, config, result, evaluation, log):
         f"dead modes {metrics['dead_modes']}, stopped by {result.stop_reason}"
     )
     state = "converged" if result.converged else "NOT converged"
+    if len(result.attempts) > 1:
+        state += f", best of {len(result.attempts)} attempts"
     log.summary(
         f"{'/'.join(map(str, snakemake.params.key))}: test loss "
         f"{losses['test'] / metrics['zero_loss']:.2e} x zero predictor's, {state} "
