@@ -69,9 +69,10 @@ TINY = {
             "teacher": {"kind": "linear_functional", "kernel": {"family": "geom", "q": 0.7}},
             "student": {"widths": [1, 2, 4]},
         },
-        "tiny_filter": {
+        "tiny_filter": {  # restarts: training stops once 3 epochs gain less than 20%
             "teacher": {"kind": "tanh_rnn", "width": 16, "gains": [0.5, 1.5]},
-            "student": {"widths": [1, 2, 4], "activation": "tanh"},
+            "student": {"widths": [1, 2, 4], "activation": "tanh", "attempts": 3},
+            "training": {"converge_window": 3, "converge_tolerance": 0.2},
         },
         "tiny_user": {
             "teacher": {
@@ -165,6 +166,32 @@ def test_figures_claims_and_verdicts_are_produced(workdir):
     assert "NOT converged (max_epochs, 30 steps)" in log  # the terminal's one-line summary
     for figure in ("T-1", "T-2"):
         assert (workdir / f"results/training/{figure}.png").stat().st_size > 0
+
+
+def test_restarts_aim_below_the_smaller_width_and_keep_the_best_attempt(workdir):
+    """Each width's target is the smaller width's validation loss / min_improvement (2); an
+    attempt follows only one that stopped (converged) above it; the kept student's validation
+    loss is the lowest attempt's."""
+    restarted = 0
+    for teacher in ("t0", "t1"):
+        students = workdir / f"results/students/tiny_filter/{teacher}"
+        smaller = read_json(students / "m1/metrics.json")
+        assert smaller["target_valid"] is None and smaller["attempts"] == []
+        for width in (2, 4):
+            metrics = read_json(students / f"m{width}/metrics.json")
+            target = smaller["losses"]["valid"] / 2.0
+            assert metrics["target_valid"] == pytest.approx(target, rel=1e-12)
+            attempts = metrics["attempts"]
+            assert [a["attempt"] for a in attempts] == list(range(len(attempts)))
+            for before in attempts[:-1]:
+                assert before["stop_reason"] == "converged"
+                assert min(a["valid_loss"] for a in attempts[: before["attempt"] + 1]) > target
+            best = min(attempts, key=lambda a: a["valid_loss"])
+            assert metrics["losses"]["valid"] == pytest.approx(best["valid_loss"], rel=1e-6)
+            assert metrics["epochs"] == best["epochs"]
+            restarted += len(attempts) > 1
+            smaller = metrics
+    assert restarted > 0  # the tiny teachers make at least one width restart
 
 
 def test_rerun_from_scratch_gives_byte_identical_csvs(workdir):

@@ -466,7 +466,7 @@ def _check_experiment(config: Mapping, name: str) -> None:
             "starts each width from the previous width's fit)"
         )
     restarts = student.get("attempts", 1) > 1 and student.get("fit", "gradient") == "gradient"
-    if restarts and settings["training"]["epochs_per_job"] > 0:
+    if restarts and settings["training"].get("epochs_per_job", 0) > 0:
         raise ConfigError(
             f"{where}.student.attempts: restarts run inside one training job; with "
             "training.epochs_per_job > 0 set attempts: 1"

@@ -103,7 +103,7 @@ def restart_factor(experiment):
     """The factor a width must beat the next smaller one by (restarts only; else None)."""
     if not restarts(experiment):
         return None
-    return settings(experiment)["stability"]["min_improvement"]
+    return settings_lib.stability_config(settings(experiment)).min_improvement
 
 
 def margin_reachable(experiment):
