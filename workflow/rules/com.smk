@@ -2,7 +2,8 @@
 
 COM-1 (com_training), COM-2 (com_flow), COM-3 (com_plateau_time, reads the runs of its
 com_flow source), COM-4 (com_sampled, one job per model and optimizer), COM-A
-(com_approximation). Intermediate results live in results/com/<figure>/.
+(com_approximation). Intermediate results live in results/com/<figure>/, each with its identity
+record (results.smk: RUN_PATHS), checked by every reader.
 """
 
 
@@ -25,10 +26,8 @@ rule com_linear_runs:
         mem_mb=1000,
         runtime=20,
     params:
-        spec=lambda w: {
-            key: FIGURES[w.figure][key]
-            for key in ("linear", "exponential_sum", "airy", "points_per_decade")
-        },
+        identities=identities,
+        spec=lambda w: com_linear_spec(w.figure),
         seed=SETTINGS["seed"],
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
@@ -55,8 +54,9 @@ rule com_lorenz96_run:
         mem_mb=2000,
         runtime=30,
     params:
-        spec=lambda w: FIGURES[w.figure]["lorenz96"],
-        points_per_decade=lambda w: FIGURES[w.figure]["points_per_decade"],
+        identities=identities,
+        spec=lambda w: com_lorenz96_spec(w.figure)["lorenz96"],
+        points_per_decade=lambda w: com_lorenz96_spec(w.figure)["points_per_decade"],
         seed=SETTINGS["seed"],
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
@@ -93,6 +93,7 @@ rule figure_com_training:
         mem_mb=1000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
@@ -125,11 +126,8 @@ rule com_flow_run:
         mem_mb=1000,
         runtime=60,
     params:
-        spec=lambda w: {
-            k: v
-            for k, v in FIGURES[w.figure].items()
-            if k not in ("kind", "title", "omegas", "repeats")
-        },
+        identities=identities,
+        spec=lambda w: com_flow_spec(w.figure),
         omega=lambda w: FIGURES[w.figure]["omegas"][int(w.index)],
         repeat=lambda w: int(w.repeat),
         seed=SETTINGS["seed"],
@@ -159,6 +157,8 @@ rule com_flows:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        identities=identities,
     script:
         "../scripts/com_flows.py"
 
@@ -192,6 +192,7 @@ rule figure_com_flow:
         mem_mb=1000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
@@ -227,6 +228,7 @@ rule figure_com_plateau_time:
         mem_mb=1000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
@@ -256,19 +258,8 @@ rule com_sampled_run:
         mem_mb=2000,
         runtime=30,
     params:
-        spec=lambda w: {
-            key: FIGURES[w.figure][key]
-            for key in (
-                "omega",
-                "target",
-                "inputs",
-                "weight_power",
-                "width",
-                "eigen_init",
-                "iterations",
-                "points_per_decade",
-            )
-        },
+        identities=identities,
+        spec=lambda w: com_sampled_spec(w.figure),
         model=lambda w: FIGURES[w.figure]["models"][w.model],
         lr=lambda w: FIGURES[w.figure]["optimizers"][w.optimizer],
         seed=SETTINGS["seed"],
@@ -310,6 +301,7 @@ rule figure_com_sampled:
         mem_mb=1000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),

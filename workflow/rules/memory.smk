@@ -91,10 +91,8 @@ rule train_sentiment:
         mem_mb=2000,
         runtime=60,
     params:
-        corpus=SETTINGS.get("sentiment", {}).get("corpus"),
-        sizes=SETTINGS.get("sentiment", {}).get("sizes"),
-        model=lambda w: SETTINGS["sentiment"]["models"][w.model],
-        training=SETTINGS.get("sentiment", {}).get("training"),
+        identities=identities,
+        sentiment=lambda w: sentiment_params(w.model),
         seed=SETTINGS["seed"],
     script:
         "../scripts/train_sentiment.py"
@@ -129,6 +127,7 @@ rule sentiment_figure:
         mem_mb=2000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         spec=lambda w: FIGURES[w.figure],
@@ -162,9 +161,8 @@ rule train_digits:
         mem_mb=2000,
         runtime=60,
     params:
-        digits=lambda w: {
-            k: SETTINGS["digits"][k] for k in ("splits", "model", "training", "dtype")
-        },
+        identities=identities,
+        digits=lambda w: digits_params(),
         seed=SETTINGS["seed"],
     script:
         "../scripts/train_digits.py"
@@ -201,6 +199,7 @@ rule digits_figure:
         mem_mb=1000,
         runtime=10,
     params:
+        identities=identities,
         figure=lambda w: w.figure,
         caption=lambda w: figure_caption(w.figure),
         title=lambda w: FIGURES[w.figure].get("title", ""),
@@ -232,5 +231,7 @@ rule digits_table:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        identities=identities,
     script:
         "../scripts/table_digits.py"

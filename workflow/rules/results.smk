@@ -25,6 +25,22 @@ RESULT_PATHS = {
     "filter": "results/filter/{experiment}.csv",
 }
 STUDENT_RESULTS = ("checkpoint", "student", "student_metrics")
+RUN_PATHS = {
+    "com_linear": "results/com/{figure}/linear.csv",
+    "com_lorenz96": "results/com/{figure}/lorenz96.csv",
+    "com_flow_curve": "results/com/{figure}/runs/omega{index}/r{repeat}/curve.csv",
+    "com_flow_summary": "results/com/{figure}/runs/omega{index}/r{repeat}/summary.csv",
+    "com_flows": "results/com/{figure}/flows.csv",
+    "com_plateau_times": "results/com/{figure}/plateau_times.csv",
+    "com_sampled": "results/com/{figure}/{model}/{optimizer}.csv",
+    "sentiment_model": "results/sentiment/{model}/model.safetensors",
+    "sentiment_metrics": "results/sentiment/{model}/metrics.json",
+    "digits_model": "results/digits/{parameterization}/r{repeat}/model.safetensors",
+    "digits_metrics": "results/digits/{parameterization}/r{repeat}/metrics.json",
+}
+"""Results outside the teacher-student chains: the COM runs of one figure, the sentiment and
+digits models. Their records name the figure, omega index, repeat, model, optimizer or
+parameterization instead of an experiment."""
 
 
 def _path_regex(pattern):
@@ -35,7 +51,9 @@ def _path_regex(pattern):
     )
 
 
-RESULT_REGEXES = {result: _path_regex(pattern) for result, pattern in RESULT_PATHS.items()}
+RESULT_REGEXES = {
+    result: _path_regex(pattern) for result, pattern in (RESULT_PATHS | RUN_PATHS).items()
+}
 
 
 def result_settings(result, experiment, teacher=None, width=None):
@@ -85,12 +103,87 @@ def result_identity(result, experiment, teacher=None, width=None, epoch=None):
     return identity.record(result, result_settings(result, experiment, teacher, width), **names)
 
 
+def com_linear_spec(figure):
+    """What COM-1 (a, b) depends on besides the seed."""
+    keys = ("linear", "exponential_sum", "airy", "points_per_decade")
+    return {key: FIGURES[figure][key] for key in keys}
+
+
+def com_lorenz96_spec(figure):
+    """What COM-1 (c) depends on besides the seed."""
+    return {key: FIGURES[figure][key] for key in ("lorenz96", "points_per_decade")}
+
+
+def com_flow_spec(figure):
+    """What every gradient-flow run of a COM-2 figure depends on besides omega and the seed."""
+    skip = ("kind", "title", "omegas", "repeats")
+    return {key: value for key, value in FIGURES[figure].items() if key not in skip}
+
+
+def com_sampled_spec(figure):
+    """What every run of a COM-4 figure depends on besides its model, learning rate and seed."""
+    keys = (
+        "omega",
+        "target",
+        "inputs",
+        "weight_power",
+        "width",
+        "eigen_init",
+        "iterations",
+        "points_per_decade",
+    )
+    return {key: FIGURES[figure][key] for key in keys}
+
+
+def sentiment_params(model):
+    """What a trained sentiment model depends on besides the seed."""
+    sentiment = SETTINGS["sentiment"]
+    return {
+        "corpus": sentiment["corpus"],
+        "sizes": sentiment["sizes"],
+        "model": sentiment["models"][model],
+        "training": sentiment["training"],
+    }
+
+
+def digits_params():
+    """What a digits run depends on besides its parameterization, repeat and the seed."""
+    return {key: SETTINGS["digits"][key] for key in ("splits", "model", "training", "dtype")}
+
+
+def run_settings(result, figure=None, index=None, model=None, optimizer=None, **names):
+    """The settings that determine the content of one result of RUN_PATHS."""
+    seed = {"seed": SETTINGS["seed"]}
+    if result.startswith("sentiment"):
+        return sentiment_params(model) | seed
+    if result.startswith("digits"):
+        return digits_params() | seed
+    spec = FIGURES[figure]
+    if result in ("com_flow_curve", "com_flow_summary"):
+        return {"spec": com_flow_spec(figure), "omega": spec["omegas"][int(index)]} | seed
+    if result in ("com_flows", "com_plateau_times"):
+        runs = {key: spec[key] for key in ("omegas", "repeats")}
+        return {"spec": com_flow_spec(figure), **runs} | seed
+    if result == "com_sampled":
+        run = {"model": spec["models"][model], "lr": spec["optimizers"][optimizer]}
+        return {"spec": com_sampled_spec(figure), **run} | seed
+    specs = {"com_linear": com_linear_spec, "com_lorenz96": com_lorenz96_spec}
+    return {"spec": specs[result](figure)} | seed
+
+
+def run_identity(result, **names):
+    """The identity record of one result of RUN_PATHS (its path's names, numbers as numbers)."""
+    names = {key: int(v) if key in ("index", "repeat") else v for key, v in names.items()}
+    return identity.record(result, run_settings(result, **names), **names)
+
+
 def identity_of(path):
     """The record of the result file at ``path`` (None: not a result with one)."""
     for result, regex in RESULT_REGEXES.items():
         match = regex.fullmatch(str(path))
         if match:
-            return result_identity(result, **match.groupdict())
+            found = run_identity if result in RUN_PATHS else result_identity
+            return found(result, **match.groupdict())
     return None
 
 

@@ -39,6 +39,7 @@ log(
 io.write_csv(
     snakemake.output.curve,
     pd.DataFrame({"omega": omega, "repeat": repeat, "time": run.times, "loss": run.losses}),
+    params.identities,
 )
 summary = {
     "omega": omega,
@@ -52,4 +53,4 @@ summary = {
     "final_parameters": " ".join(f"{v:.6g}" for v in run.thetas[-1]),
     "solver": run.message,
 }
-io.write_csv(snakemake.output.summary, pd.DataFrame([summary]))
+io.write_csv(snakemake.output.summary, pd.DataFrame([summary]), params.identities)

@@ -5,7 +5,9 @@ import pandas as pd
 from curse_of_memory import io, jobs
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
+identities = snakemake.params.identities
 tables = {"curves": snakemake.input.curves, "times": snakemake.input.summaries}
 for output, paths in tables.items():
-    io.write_csv(snakemake.output[output], pd.concat([io.read_csv(p) for p in paths]))
+    frame = pd.concat([io.read_csv(path, identities=identities) for path in paths])
+    io.write_csv(snakemake.output[output], frame, identities)
 log(f"{len(snakemake.input.summaries)} runs gathered")

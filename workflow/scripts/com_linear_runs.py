@@ -45,4 +45,4 @@ for case, delay, kernel, horizon in cases:
     rows += [
         {"case": case, "delay": delay, "iteration": int(k), "loss": run.losses[k]} for k in keep
     ]
-io.write_csv(snakemake.output[0], pd.DataFrame(rows))
+io.write_csv(snakemake.output[0], pd.DataFrame(rows), snakemake.params.identities)

@@ -30,4 +30,4 @@ config = training_curves.CurveConfig(spec["optimizer"], spec["lr"], spec["iterat
 losses = training_curves.training_curve(model, x, y, config, log=log)
 keep = plateaus.log_indices(len(losses), snakemake.params.points_per_decade)
 frame = pd.DataFrame({"case": "lorenz96", "iteration": keep, "loss": losses[keep]})
-io.write_csv(snakemake.output[0], frame)
+io.write_csv(snakemake.output[0], frame, snakemake.params.identities)

@@ -54,4 +54,4 @@ keep = plateaus.log_indices(len(losses), spec["points_per_decade"])
 frame = pd.DataFrame(
     {"model": model_name, "optimizer": optimizer, "iteration": keep, "loss": losses[keep]}
 )
-io.write_csv(snakemake.output[0], frame)
+io.write_csv(snakemake.output[0], frame, params.identities)

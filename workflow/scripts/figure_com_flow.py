@@ -9,8 +9,10 @@ from curse_of_memory import claims, io, jobs, plotting
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 figure = params.figure
-curves = io.read_csv(snakemake.input.curves, ("omega", "repeat", "time", "loss"))
-times = io.read_csv(snakemake.input.times, ("omega", "repeat", "plateau_time", "final_loss"))
+curves = io.read_csv(snakemake.input.curves, ("omega", "repeat", "time", "loss"), params.identities)
+times = io.read_csv(
+    snakemake.input.times, ("omega", "repeat", "plateau_time", "final_loss"), params.identities
+)
 omegas = sorted(curves["omega"].unique(), reverse=True)
 colors = plotting.width_colors(list(range(len(omegas))))
 

@@ -9,7 +9,8 @@ from curse_of_memory import claims, io, jobs, plateaus, plotting
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 figure = params.figure
-times = io.read_csv(snakemake.input.times, ("omega", "inverse_omega", "repeat", "plateau_time"))
+columns = ("omega", "inverse_omega", "repeat", "plateau_time")
+times = io.read_csv(snakemake.input.times, columns, params.identities)
 fit = plateaus.exponential_scaling(times["inverse_omega"], times["plateau_time"])
 
 fig, ax = plt.subplots(figsize=(5.2, 4.0))

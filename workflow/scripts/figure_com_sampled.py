@@ -12,7 +12,7 @@ figure = params.figure
 criteria = plateaus.PlateauCriteria(**params.plateau)
 runs = pd.concat(
     [
-        io.read_csv(path, ("model", "optimizer", "iteration", "loss"))
+        io.read_csv(path, ("model", "optimizer", "iteration", "loss"), params.identities)
         for path in snakemake.input.runs
     ],
     ignore_index=True,

@@ -10,8 +10,10 @@ log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 figure = params.figure
 criteria = plateaus.PlateauCriteria(**params.plateau)
-linear = io.read_csv(snakemake.input.linear, ("case", "delay", "iteration", "loss"))
-chaotic = io.read_csv(snakemake.input.lorenz96, ("case", "iteration", "loss"))
+linear = io.read_csv(
+    snakemake.input.linear, ("case", "delay", "iteration", "loss"), params.identities
+)
+chaotic = io.read_csv(snakemake.input.lorenz96, ("case", "iteration", "loss"), params.identities)
 
 
 def detect(curve: pd.DataFrame) -> plateaus.Plateau | None:

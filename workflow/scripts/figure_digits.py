@@ -7,7 +7,7 @@ from curse_of_memory import claims, io, jobs, memory_plots, plotting, sequential
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-runs = [io.read_json(path) for path in snakemake.input.metrics]
+runs = [io.read_json(path, params.identities) for path in snakemake.input.metrics]
 histories = {}
 for run in runs:
     histories.setdefault(run["parameterization"], []).append(run["history"])
@@ -17,7 +17,7 @@ curves = sequential_digits.curve_table(histories)
 # first parameterization of the same repeat.
 initial = {}
 for run, path in zip(runs, snakemake.input.models):
-    tensors = io.load_tensors(path)
+    tensors = io.load_tensors(path, params.identities)
     initial[(run["parameterization"], run["repeat"])] = {
         k: v for k, v in tensors.items() if k.startswith("initial.")
     }

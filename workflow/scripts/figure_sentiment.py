@@ -9,11 +9,11 @@ from curse_of_memory import claims, io, jobs, memory, memory_plots, plotting, se
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 figure, kind = params.figure, params.spec["model"]
-metrics = io.read_json(snakemake.input.metrics)
+metrics = io.read_json(snakemake.input.metrics, params.identities)
 vocabulary = metrics["vocabulary"]
 spec = sentiment.SentimentModelSpec(kind, len(vocabulary), **params.model)
 model = sentiment.build_model(spec, 0)
-model.load_state_dict(io.load_tensors(snakemake.input.model))
+model.load_state_dict(io.load_tensors(snakemake.input.model, params.identities))
 
 repeats, fit = params.query["repeats"], params.fit
 scores, rows, fits = {}, [], {}

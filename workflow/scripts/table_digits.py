@@ -5,7 +5,7 @@ from curse_of_memory import io, jobs, sequential_digits
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 tests = {}
 for path in snakemake.input.metrics:
-    run = io.read_json(path)
+    run = io.read_json(path, snakemake.params.identities)
     tests.setdefault(run["parameterization"], []).append(run["test"])
 table = sequential_digits.test_table(tests)
 io.write_csv(snakemake.output.csv, table)

@@ -30,7 +30,8 @@ history = classification.train_classifier(
 model.rnn.project_()
 loss, accuracy = classification.evaluate(model, splits["test"])
 tensors = dict(model.rnn.raw()) | {f"initial.{k}": v for k, v in initial.items()}
-io.save_tensors(snakemake.output.model, tensors, {"parameterization": parameterization})
+identities = snakemake.params.identities
+io.save_tensors(snakemake.output.model, tensors, {"parameterization": parameterization}, identities)
 io.write_json(
     snakemake.output.metrics,
     {
@@ -41,5 +42,6 @@ io.write_json(
         "stability_margin": model.rnn.stability_margin(),
         "dead_modes": model.rnn.dead_modes(),
     },
+    identities,
 )
 log(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")

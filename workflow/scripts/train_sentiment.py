@@ -6,18 +6,20 @@ from curse_of_memory import classification, io, jobs, seeding, sentiment
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
+settings = params.sentiment
 kind = snakemake.wildcards.model
 corpus_spec = sentiment.CorpusSpec(
-    **{k: tuple(v) if isinstance(v, list) else v for k, v in params.corpus.items()}
+    **{k: tuple(v) if isinstance(v, list) else v for k, v in settings["corpus"].items()}
 )
 corpus = sentiment.make_corpus(
-    corpus_spec, params.sizes, seeding.numpy_generator(params.seed, "sentiment", "corpus")
+    corpus_spec, settings["sizes"], seeding.numpy_generator(params.seed, "sentiment", "corpus")
 )
 splits = {name: classification.Split(data[:2], data[2]) for name, data in corpus.items()}
-spec = sentiment.SentimentModelSpec(kind, len(corpus_spec.vocabulary), **params.model)
+spec = sentiment.SentimentModelSpec(kind, len(corpus_spec.vocabulary), **settings["model"])
 model = sentiment.build_model(spec, seeding.derive_seed(params.seed, "sentiment", "init", kind))
 config = classification.ClassifierTraining(
-    **params.training, eval_every=-(-len(splits["train"]) // params.training["batch_size"])
+    **settings["training"],
+    eval_every=-(-len(splits["train"]) // settings["training"]["batch_size"]),
 )
 log(f"training {spec} for {config.epochs} epochs on {len(splits['train'])} reviews")
 curves = {name: splits[name] for name in ("train", "valid")}
@@ -25,7 +27,12 @@ history = classification.train_classifier(
     model, curves, config, seeding.torch_generator(params.seed, "sentiment", "batches", kind), log
 )
 loss, accuracy = classification.evaluate(model, splits["test"])
-io.save_tensors(snakemake.output.model, model.state_dict(), {"spec": json.dumps(vars(spec))})
+io.save_tensors(
+    snakemake.output.model,
+    model.state_dict(),
+    {"spec": json.dumps(vars(spec))},
+    params.identities,
+)
 io.write_json(
     snakemake.output.metrics,
     {
@@ -35,5 +42,6 @@ io.write_json(
         "history": history,
         "test": {"loss": loss, "accuracy": accuracy},
     },
+    params.identities,
 )
 log(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
