@@ -50,13 +50,15 @@ def test_config_is_valid():
     assert settings["figures"].keys() == figures().keys()
 
 
-def run(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(COMMAND, cwd=root, capture_output=True, text=True, timeout=TIMEOUT)
+def run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*COMMAND, *args], cwd=root, capture_output=True, text=True, timeout=TIMEOUT
+    )
 
 
-@pytest.fixture(scope="module")
-def checkout(tmp_path_factory):
-    """The workflow's files and .test/ (without results of a run by hand), run as documented."""
+def finished_checkout(tmp_path_factory) -> Path:
+    """The workflow's files and .test/ (without results of a run by hand), run as documented:
+    conftest.py's session fixture ``checkout``, shared with tests/test_run_identities.py."""
     root = tmp_path_factory.mktemp("checkout")
     for name in ("Snakefile", "environment.yml"):
         shutil.copy(REPO / name, root / name)
