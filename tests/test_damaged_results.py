@@ -1,22 +1,27 @@
 """Damaged, foreign and deleted result files, on a finished tiny run: one table of damages, each
 with the message its reader must show (the file, what is wrong, what to do) or the rules that
 must redo a deleted file. After each, rerunning the same command restores every result byte for
-byte: nothing is silently wrong, nothing needs a manual step."""
+byte: nothing is silently wrong, nothing needs a manual step.
 
-import copy
+Each damage is refused by its reader in this process (the record a reader expects is the one the
+intact file carries, which the workflow's own runs below confirm), then one rerun regenerates
+every refused file. Batches of damages in independent jobs go through the workflow itself: one
+run (--keep-going) must show every message of its batch, the next one restore every result.
+"""
+
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 from test_bad_config import CASES
-from test_workflow import REPO, TINY, finished_run, snakemake
+from test_workflow import REPO, snakemake
+
+from curse_of_memory import io
 
 pytestmark = pytest.mark.workflow
-
-CONFIG = copy.deepcopy(TINY)
-del CONFIG["experiments"]["tiny_user"], CONFIG["figures"]["T-2"]
 
 G = "results/students/tiny_geometric/t0"  # linear students, widths 1, 2, 4
 P = "results/perturbation/tiny_geometric/t0"
@@ -109,21 +114,46 @@ REFUSED = [
     ("truncated filter table", truncated("results/filter/tiny_filter.csv"),
      "results/filter/tiny_filter.csv: cannot be read (its table does not match the sha256"),
 ]  # fmt: skip
+GEO, FILTER = "tiny_geometric", "tiny_filter"
 REGENERATED = [
     ("deleted model", deleted(f"{G}/m2/model.safetensors"),
-     {"train_student", "perturb", "stability", "figure_perturbation"}),
+     {("train_student", GEO), ("perturb", GEO), ("stability", GEO),
+      ("figure_perturbation", "T-1")}),
     ("deleted perturbation table", deleted(f"{P}/m2.csv"),
-     {"perturb", "stability", "figure_perturbation"}),
+     {("perturb", GEO), ("stability", GEO), ("figure_perturbation", "T-1")}),
     ("deleted stability analysis", deleted(f"{S}/t1.json"),
-     {"stability", "filter_teachers", "figure_filter"}),
+     {("stability", FILTER), ("filter_teachers", FILTER), ("figure_filter", "T-3")}),
     ("deleted teacher data", deleted(f"{F}/t1/data.safetensors"),
-     {"teacher", "train_student", "perturb", "stability", "filter_teachers", "figure_filter"}),
+     {("teacher", FILTER), ("train_student", FILTER), ("perturb", FILTER), ("stability", FILTER),
+      ("filter_teachers", FILTER), ("figure_filter", "T-3")}),
 ]  # fmt: skip
+"""Deleted results and the jobs (rule, experiment or figure) that must redo them."""
+DELETIONS = [("deleted model", "deleted stability analysis"),
+             ("deleted perturbation table", "deleted teacher data")]  # fmt: skip
+"""Deletions redone by one run each: their jobs are of other experiments and figures."""
+
+
+BATCHES = [
+    ("width swap", "model of an older version", "teacher record swap"),
+    ("metrics swap", "truncated metrics", "stability swap"),
+    ("perturbation table of another config", "truncated filter table"),
+]
+"""Damages whose readers are independent jobs (no two in one job, none upstream of another's
+reader, one reader job each: the teacher data has three, and the first to refuse it deletes it
+under the others): the workflow shows every message of a batch in one run."""
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return finished_run(tmp_path_factory, "damaged", CONFIG)
+def workdir(tiny_run):
+    """The finished TINY run of tests/test_workflow.py (conftest.py): every damage here is
+    undone by the workflow, byte for byte."""
+    return tiny_run
+
+
+@pytest.fixture(scope="module")
+def intact(workdir):
+    """Every result's bytes after the finished run."""
+    return results(workdir)
 
 
 def results(root: Path) -> dict[str, bytes]:
@@ -136,13 +166,45 @@ def results(root: Path) -> dict[str, bytes]:
     }
 
 
-def rules_run(output: str) -> set[str]:
-    return set(re.findall(r"^(?:local)?rule (\w+):$", output, re.MULTILINE))
+def jobs_run(output: str) -> set[tuple[str, str]]:
+    """(rule, value of its first wildcard: the experiment or figure) of every job Snakemake ran."""
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
+        if rule := re.match(r"(?:local)?rule (\w+):\n", block):
+            wildcard = re.search(r"^ +wildcards: \w+=([^,\n]+)", block, re.MULTILINE)
+            jobs.add((rule.group(1), wildcard.group(1) if wildcard else ""))
+    return jobs
+
+
+def damaged_file(message: str) -> str:
+    return message.split(": ", 1)[0]
+
+
+def carried_record(path: str, data: bytes) -> dict:
+    """The identity record stored in a result file's intact ``data``."""
+    if path.endswith(".safetensors"):
+        size = int.from_bytes(data[:8], "little")
+        return json.loads(json.loads(data[8 : 8 + size])["__metadata__"]["identity"])
+    if path.endswith(".json"):
+        return json.loads(data)["identity"]
+    first = data.split(b"\n", 1)[0].decode()
+    return json.loads(first.removeprefix(io.CSV_IDENTITY).rsplit(io.CSV_DIGEST, 1)[0])
+
+
+READERS = {".safetensors": io.load_tensors, ".json": io.read_json, ".csv": io.read_csv}
 
 
 def test_the_tables_are_not_trivial_and_the_readme_counts_them():
     assert len(REFUSED) >= 13 and len(REGENERATED) >= 4
     assert len({message for *_, message in REFUSED}) == len(REFUSED)
+    names = [name for name, *_ in REFUSED]
+    batched = [name for batch in BATCHES for name in batch]
+    assert len(set(batched)) == len(batched) and set(batched) <= set(names)
+    assert len(batched) > len(REFUSED) / 2  # most damages also go through the workflow
+    assert sorted(sum(DELETIONS, ())) == sorted(name for name, *_ in REGENERATED)
+    for first, second in DELETIONS:  # jobs of one deletion cannot stand in for the other's
+        jobs = {name: {job[1] for job in redone} for name, _, redone in REGENERATED}
+        assert not jobs[first] & jobs[second], (first, second)
     readme = " ".join((REPO / "README.md").read_text().split())
     counts = f"{len(CASES)} bad configs and {len(REFUSED)} damaged files refused, 0 silently wrong"
     assert f"{counts} (and {len(REGENERATED)} deleted results regenerated" in readme
@@ -151,26 +213,57 @@ def test_the_tables_are_not_trivial_and_the_readme_counts_them():
 @pytest.mark.parametrize(
     ("damage", "message"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
 )
-def test_a_damaged_result_is_refused_then_regenerated(workdir, damage, message):
-    before = results(workdir)
+def test_a_damaged_result_is_refused_by_its_reader(workdir, intact, damage, message):
+    path = damaged_file(message)
+    (workdir / path).write_bytes(intact[path])  # an earlier case may have left it refused
     damage(workdir)
-    refused = snakemake(workdir)
+    expected = {path: carried_record(path, intact[path])}
+    cwd = Path.cwd()
+    os.chdir(workdir)  # the reader names the file as the job does, relative to the workdir
+    try:
+        with pytest.raises(io.CorruptResultError) as refused:
+            READERS[Path(path).suffix](path, identities=expected)
+    finally:
+        os.chdir(cwd)
+    assert str(refused.value).startswith(message), str(refused.value)
+    assert FIX in str(refused.value)
+    assert not (workdir / path).exists()
+
+
+def test_every_refused_file_is_regenerated_by_rerunning_the_same_command(workdir, intact):
+    refused = [damaged_file(message) for *_, message in REFUSED]
+    assert not any((workdir / path).exists() for path in refused)
+    rerun = snakemake(workdir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert results(workdir) == intact
+
+
+@pytest.mark.parametrize("batch", BATCHES, ids=[" + ".join(b) for b in BATCHES])
+def test_the_workflow_refuses_a_batch_of_damages_then_regenerates_them(workdir, batch):
+    before = results(workdir)
+    cases = {name: (damage, message) for name, damage, message in REFUSED}
+    for name in batch:
+        cases[name][0](workdir)
+    refused = snakemake(workdir, "--keep-going")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0
-    assert message in output, output[-3000:]
-    assert FIX in output
+    for name in batch:
+        assert cases[name][1] in output, f"{name}: {output[-3000:]}"
+    assert output.count(FIX) >= len(batch)
     rerun = snakemake(workdir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert results(workdir) == before
 
 
-@pytest.mark.parametrize(
-    ("damage", "redone"), [c[1:] for c in REGENERATED], ids=[c[0] for c in REGENERATED]
-)
-def test_a_deleted_result_is_regenerated_by_the_same_command(workdir, damage, redone):
+@pytest.mark.parametrize("batch", DELETIONS, ids=[" + ".join(b) for b in DELETIONS])
+def test_deleted_results_are_regenerated_by_the_same_command(workdir, batch):
     before = results(workdir)
-    damage(workdir)
+    cases = {name: (damage, redone) for name, damage, redone in REGENERATED}
+    for name in batch:
+        cases[name][0](workdir)
     rerun = snakemake(workdir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert redone <= rules_run(rerun.stdout + rerun.stderr)
+    jobs = jobs_run(rerun.stdout + rerun.stderr)
+    for name in batch:
+        assert cases[name][1] <= jobs, (name, sorted(jobs))
     assert results(workdir) == before

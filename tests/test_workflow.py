@@ -127,8 +127,8 @@ def finished_run(tmp_path_factory, name: str, config: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return finished_run(tmp_path_factory, "workflow", TINY)
+def workdir(tiny_run):
+    return tiny_run
 
 
 def csv_bytes(root: Path) -> dict[str, bytes]:
