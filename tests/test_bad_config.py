@@ -4,7 +4,10 @@ result: one table of bad configs, each with the text its error must show."""
 import copy
 import hashlib
 import math
+import os
+import queue
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import pytest
@@ -208,13 +211,16 @@ def digest(root):
     }
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bad-config")
+def make_workdir(root):
     copy_workflow(root, TINY)
     (root / "results").mkdir()
     (root / "results/marker.txt").write_text("results of an earlier run")
     return root
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return make_workdir(tmp_path_factory.mktemp("bad-config"))
 
 
 def snakemake(workdir, *args):
@@ -228,13 +234,16 @@ def snakemake(workdir, *args):
     return result.returncode, result.stdout + result.stderr
 
 
-def test_the_table_is_not_trivial():
-    assert len(CASES) >= 75
-    assert len({message for _, message in CASES}) == len(CASES)
+class Outcome(NamedTuple):
+    code: int
+    output: str
+    before: dict
+    after: dict
 
 
-@pytest.mark.parametrize(("change", "message"), CASES, ids=[message for _, message in CASES])
-def test_bad_config_fails_fast_naming_the_key(workdir, change, message):
+def probe(workdir, change) -> Outcome:
+    """Run snakemake in ``workdir`` on the bad config ``change`` makes; the results' digests
+    before and after."""
     setup = change if isinstance(change, Files) else Files({"config.yaml": ""})
     files = dict(setup.files)
     if not isinstance(change, Files):
@@ -249,11 +258,55 @@ def test_bad_config_fails_fast_naming_the_key(workdir, change, message):
         for name in files:
             if name != "config.yaml":
                 (workdir / name).unlink()
-    assert code != 0
-    assert "invalid configuration: " in output, output[-2000:]
-    assert message in output, output[-2000:]
-    assert "Select jobs to execute" not in output
-    assert digest(workdir) == before
+    return Outcome(code, output, before, digest(workdir))
+
+
+TEST = "test_bad_config_fails_fast_naming_the_key"
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, tmp_path_factory):
+    """The outcome of every selected case, keyed by its message: one snakemake process per core
+    at a time, each in its own copy of the workflow (a process takes seconds, mostly imports)."""
+    chosen = {
+        item.callspec.params["message"]
+        for item in request.session.items
+        if item.originalname == TEST and item.module is request.module
+    }
+    cases = [(change, message) for change, message in CASES if message in chosen]
+    workers = max(1, min(len(os.sched_getaffinity(0)), len(cases)))
+    roots = queue.SimpleQueue()
+    for worker in range(workers):
+        roots.put(make_workdir(tmp_path_factory.mktemp(f"bad-config-{worker}")))
+
+    def run(case):
+        root = roots.get()
+        try:
+            return case[1], probe(root, case[0])
+        except Exception as error:  # e.g. a timeout: that case's test fails, not the others
+            return case[1], error
+        finally:
+            roots.put(root)
+
+    with ThreadPoolExecutor(workers) as pool:
+        return dict(pool.map(run, cases))
+
+
+def test_the_table_is_not_trivial():
+    assert len(CASES) >= 75
+    assert len({message for _, message in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(("change", "message"), CASES, ids=[message for _, message in CASES])
+def test_bad_config_fails_fast_naming_the_key(outcomes, change, message):
+    outcome = outcomes[message]
+    if isinstance(outcome, Exception):
+        raise outcome
+    assert outcome.code != 0
+    assert "invalid configuration: " in outcome.output, outcome.output[-2000:]
+    assert message in outcome.output, outcome.output[-2000:]
+    assert "Select jobs to execute" not in outcome.output
+    assert outcome.after == outcome.before
 
 
 def test_a_kernel_of_another_family_replaces_the_experiments_kernel(workdir):
