@@ -311,3 +311,32 @@ def test_a_pair_that_barely_improves_gives_no_evidence():
     assert result.improving_pairs == 3 and result.evidence == "crossings"
     assert result.verdict == "stable", result.reason
     assert result.beta0 == pytest.approx(0.1, rel=0.2)
+
+
+@pytest.mark.parametrize(
+    "memory, reachable, verdict",
+    [
+        (None, True, "stable"),  # memory not known exactly: the evidence decides
+        ("exponential", True, "stable"),
+        ("polynomial", True, "undetermined"),  # the theorem rules stable out
+        ("non-decaying", True, "undetermined"),
+        ("polynomial", False, "stable"),  # a stable parameterization may approximate it stably
+    ],
+)
+def test_a_stable_reading_the_theorem_rules_out_is_undetermined(memory, reachable, verdict):
+    losses = synthetic_losses(WIDTHS, lambda m: 0.1, lambda m: 1.0 / m**2)
+    margins = {m: 0.1 for m in WIDTHS}
+    result = analyse(
+        BETAS,
+        losses,
+        margins,
+        CONFIG,
+        np.random.default_rng(1),
+        zero_loss=1.0,
+        margin_reachable=reachable,
+        target_memory=memory,
+    )
+    assert result.verdict == verdict, result.reason
+    assert result.target_memory == memory
+    if verdict == "undetermined":
+        assert f"memory is {memory}" in result.reason and "wider students" in result.resolve

@@ -42,6 +42,15 @@ The mechanism of the theorem is that approximating long memory forces the stabil
 - ``unstable``: the trend's interval lies below -slope_tolerance and the margin collapses;
 - ``undetermined``: the precondition fails, the two kinds of evidence disagree, or an interval
   straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
+
+The evidence is read at a few finite widths, the theorem speaks of m -> infinity: when the
+target's memory is known exactly (a linear functional, M = |rho| on the grid) and is slow
+(polynomial or non-decaying), a parameterization whose margin perturbations reach cannot
+approximate it stably (the theorem), so a ``stable`` reading is a finite-width one: students
+that have not yet resolved the memory's tail, whose margin has not yet had to shrink. The
+verdict is then ``undetermined``, with that reason (:func:`theorem_check`), never ``stable``.
+Measured: relu and tanh students of widths 4-64 on rho = (t+1)^-1.1 and (t+1)^-1.5 had blow-up
+points moving right and perturbation excesses E_m(beta) - E_m(0) falling as m^-1.4 to m^-2.
 """
 
 from __future__ import annotations
@@ -53,6 +62,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .curves import perturbation_curve
+
+SLOW_MEMORY = ("polynomial", "non-decaying")  # memory labels the theorem rules out for stability
 
 
 @dataclass(frozen=True)
@@ -269,6 +280,7 @@ class StabilityAnalysis:
     margins: list[float]
     margin_slope: float
     margin_reachable: bool
+    target_memory: str | None  # the target's memory label when known exactly, else None
     verdict: str
     reason: str
     resolve: str  # what would resolve an undetermined verdict
@@ -326,6 +338,7 @@ def analyse(
     zero_loss: float,
     margin_reachable: bool = True,
     converged: Mapping[int, bool] | None = None,
+    target_memory: str | None = None,
 ) -> StabilityAnalysis:
     """Precondition, crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
@@ -334,6 +347,8 @@ def analyse(
     perturbation of w reaches the margin, so the verdict rests on the trend alone.
     zero_loss is the test loss of the zero predictor; converged[m] says whether width m's
     training converged (only used to say what would resolve an undetermined verdict).
+    target_memory is the decay label of the target's memory when it is known exactly (a linear
+    functional's |rho|), else None (:func:`theorem_check`).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -370,6 +385,9 @@ def analyse(
         verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
+    verdict, reason, resolve = theorem_check(
+        verdict, reason, resolve, target_memory, margin_reachable
+    )
     if verdict == "undetermined" and not resolve:
         resolve = (
             "more widths (a longer trend) or more perturbation draws (a narrower interval); "
@@ -404,9 +422,26 @@ def analyse(
         margins=margin_values.tolist(),
         margin_slope=margin_slope,
         margin_reachable=margin_reachable,
+        target_memory=target_memory,
         verdict=verdict,
         reason=reason,
         resolve=resolve,
+    )
+
+
+def theorem_check(
+    verdict: str, reason: str, resolve: str, target_memory: str | None, margin_reachable: bool
+) -> tuple[str, str, str]:
+    """(verdict, reason, resolve), with ``stable`` turned ``undetermined`` when the theorem rules
+    it out: the target's memory is known to be slow and the margin is reachable."""
+    if verdict != "stable" or not margin_reachable or target_memory not in SLOW_MEMORY:
+        return verdict, reason, resolve
+    return (
+        "undetermined",
+        f"{reason}; but the target's memory is {target_memory} (known exactly), which no "
+        "parameterization with a reachable margin approximates stably as m grows (the theorem): "
+        "stability seen at these widths is a finite-width reading",
+        "wider students, until they resolve the memory's tail and their margin has to shrink",
     )
 
 

@@ -111,6 +111,11 @@ def margin_reachable(experiment):
     return not PARAMETERIZATIONS[settings(experiment)["student"]["parameterization"]].stable
 
 
+def exact_memory(experiment):
+    """Is the target's memory known exactly? For a linear functional it is |rho| on the grid."""
+    return settings(experiment)["teacher"]["kind"] == "linear_functional"
+
+
 def figures_of_kind(kind):
     return [figure for figure, spec in FIGURES.items() if spec["kind"] == kind]
 

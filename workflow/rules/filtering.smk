@@ -11,6 +11,7 @@ rule stability:
             width=widths(w.experiment),
             allow_missing=True,
         ),
+        info="results/teachers/{experiment}/{teacher}/teacher.json",
         code=script_code("stability.py"),
     output:
         "results/stability/{experiment}/{teacher}.json",
@@ -29,6 +30,7 @@ rule stability:
         widths=lambda w: widths(w.experiment),
         stability=lambda w: settings(w.experiment)["stability"],
         margin_reachable=lambda w: margin_reachable(w.experiment),
+        exact_memory=lambda w: exact_memory(w.experiment),
         seed=SETTINGS["seed"],
         key=job_key,
     script:

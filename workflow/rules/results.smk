@@ -83,6 +83,7 @@ def result_settings(result, experiment, teacher=None, width=None):
             "stability": settings(experiment)["stability"],
             "widths": widths(experiment),
             "margin_reachable": margin_reachable(experiment),
+            "exact_memory": exact_memory(experiment),
             "seed": SETTINGS["seed"],
         }
     return {"teachers": teachers(experiment)}  # filter

@@ -28,8 +28,17 @@ for width, table, metrics_path in zip(
 config = stability.StabilityConfig(**params.stability)
 rng = seeding.numpy_generator(params.seed, "stability", *params.key)
 converged = {width: student["converged"] for width, student in students.items()}
+memory = io.read_json(snakemake.input.info, params.identities)["memory"]["heaviside"]
 analysis = stability.analyse(
-    betas, losses, margins, config, rng, metrics["zero_loss"], params.margin_reachable, converged
+    betas,
+    losses,
+    margins,
+    config,
+    rng,
+    metrics["zero_loss"],
+    params.margin_reachable,
+    converged,
+    memory["decay"]["label"] if params.exact_memory else None,
 )
 io.write_json(
     snakemake.output[0],
