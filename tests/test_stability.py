@@ -125,6 +125,17 @@ def test_margin_of_a_stable_parameterization_does_not_block_the_verdict():
     assert verdict == "stable" and "not reachable" in reason
 
 
+def test_crossings_moving_left_under_a_stable_parameterization_are_undetermined():
+    """The instability the theorem describes is the margin reaching 0; a stable
+    parameterization's margin cannot, so crossings moving left alone decide nothing."""
+    config = StabilityConfig(slope_tolerance=0.5, margin_slope_tolerance=0.5)
+    for margin_slope in (-1.0, 0.0):
+        verdict, reason = decide(
+            "crossings", (-2.0, -1.0), margin_slope, config, margin_reachable=False
+        )
+        assert verdict == "undetermined" and "no perturbation of w reaches" in reason
+
+
 def flat_losses(error, blowup=0.1):
     """Every width at E_m(0) = error, diverging beyond beta = blowup."""
     losses = {}

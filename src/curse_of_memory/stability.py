@@ -39,7 +39,10 @@ The mechanism of the theorem is that approximating long memory forces the stabil
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
 
 - ``stable``: the trend's interval lies above -slope_tolerance and the margin does not collapse;
-- ``unstable``: the trend's interval lies below -slope_tolerance and the margin collapses;
+- ``unstable``: the trend's interval lies below -slope_tolerance and the margin collapses
+  (never under a stable parameterization: no perturbation of w reaches its margin, the
+  theorem's mechanism, and curves whose perturbation parts nearly coincide still cross at
+  beta* ~ sqrt((E_m(0) - E_m'(0)) / (S_m' - S_m)), which moves left as E_m(0) falls);
 - ``undetermined``: the precondition fails, the two kinds of evidence disagree, or an interval
   straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
 
@@ -466,6 +469,11 @@ def decide(
     if low == math.inf:
         trend_note = "no resolved pair of curves meets on the grid (every beta* > beta_max)"
     if high < -tol:
+        if not margin_reachable:
+            return "undetermined", (
+                f"{evidence} move left, but no perturbation of w reaches the margin, the "
+                f"mechanism of the instability: {trend_note}; {margin_note}"
+            )
         if margin_collapses or margin_waived:
             return "unstable", f"{evidence} move left: {trend_note}; {margin_note}"
         return "undetermined", (
