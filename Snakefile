@@ -19,7 +19,7 @@ sys.path.insert(0, SRC)
 _inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ.update(PYTHONPATH=os.pathsep.join([SRC, *_inherited]))
 
-from curse_of_memory import validation
+from curse_of_memory.pipeline import validation
 
 # The config files, read by the workflow's own loader before Snakemake's `configfile:` loader and
 # its MD5 of the config see them: duplicate keys and alias bombs fail here, naming the file.

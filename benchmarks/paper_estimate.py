@@ -26,8 +26,9 @@ import pandas as pd
 import torch
 import yaml
 
-from curse_of_memory import config as settings_lib
-from curse_of_memory import models, perturbation, training
+from curse_of_memory.pipeline import config as settings_lib
+from curse_of_memory.rnn import models, training
+from curse_of_memory.stability import perturbation
 
 
 def median_seconds(run, repeats: int = 3) -> float:

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from curse_of_memory import models, perturbation, recurrence, training
+from curse_of_memory.rnn import models, recurrence, training
+from curse_of_memory.stability import perturbation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import ReferenceRNN, perturbation_sweep, training_step, twe_mse  # noqa: E402

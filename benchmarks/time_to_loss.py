@@ -34,8 +34,10 @@ import pandas as pd
 import torch
 import yaml
 
-from curse_of_memory import config as settings_lib
-from curse_of_memory import least_squares, models, targets, teachers, training
+from curse_of_memory.pipeline import config as settings_lib
+from curse_of_memory.rnn import least_squares, models, training
+from curse_of_memory.targets import datasets as targets
+from curse_of_memory.targets import teachers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import ReferenceRNN, train_to_loss  # noqa: E402

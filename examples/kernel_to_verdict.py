@@ -29,17 +29,12 @@ import time
 
 import torch
 
-from curse_of_memory import (
-    curves,
-    kernels,
-    least_squares,
-    models,
-    perturbation,
-    seeding,
-    stability,
-    targets,
-    training,
-)
+from curse_of_memory.rnn import least_squares, models, training
+from curse_of_memory.shared import seeding
+from curse_of_memory.stability import curves, perturbation
+from curse_of_memory.stability import verdict as stability
+from curse_of_memory.targets import datasets as targets
+from curse_of_memory.targets import kernels
 
 # Sizes: the workflow's quick scale for IAT-1b, and a tiny one for the tests.
 SIZES = {

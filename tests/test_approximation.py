@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from curse_of_memory.approximation import exponential_sum_fit, grid_decays, max_abs_error
+from curse_of_memory.com.approximation import exponential_sum_fit, grid_decays, max_abs_error
 
 T = np.arange(101.0)
 
@@ -35,7 +35,7 @@ def test_error_falls_with_width():
 
 
 def test_grid_fit_errors_bound_the_best_error_and_never_increase():
-    from curse_of_memory.approximation import grid_fit_errors, l2_error
+    from curse_of_memory.com.approximation import grid_fit_errors, l2_error
 
     rho = 0.9**T
     widths = np.array([1, 2, 4, 8, 12, 16])
@@ -46,7 +46,7 @@ def test_grid_fit_errors_bound_the_best_error_and_never_increase():
 
 
 def test_width_needed_is_the_first_width_below_tolerance():
-    from curse_of_memory.approximation import width_needed
+    from curse_of_memory.com.approximation import width_needed
 
     widths, errors = np.array([1, 2, 4, 8]), np.array([1.0, 0.1, 0.01, 0.001])
     assert width_needed(widths, errors, 0.05) == 4
@@ -54,7 +54,7 @@ def test_width_needed_is_the_first_width_below_tolerance():
 
 
 def test_grid_distance_is_the_least_squares_error():
-    from curse_of_memory.approximation import grid_distance, l2_error
+    from curse_of_memory.com.approximation import grid_distance, l2_error
 
     rho = (T + 1) ** -1.5
     q = grid_decays(6)  # well conditioned: lstsq and the projection agree
@@ -63,7 +63,7 @@ def test_grid_distance_is_the_least_squares_error():
 
 def test_grid_distance_stays_accurate_where_the_coefficients_do_not():
     """exp(-0.1 t) on 400 steps, m = 32: condition number ~4e19; 60-digit arithmetic: 1.976e-8."""
-    from curse_of_memory.approximation import grid_distance, l2_error
+    from curse_of_memory.com.approximation import grid_distance, l2_error
 
     rho = np.exp(-0.1 * np.arange(400.0))
     q = grid_decays(32)
@@ -80,7 +80,7 @@ def test_grid_distance_stays_accurate_where_the_coefficients_do_not():
     ],
 )
 def test_width_decay_of_pure_laws(errors, label, trend):
-    from curse_of_memory.approximation import width_decay
+    from curse_of_memory.com.approximation import width_decay
 
     widths = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40])
     fit = width_decay(widths, errors(widths.astype(float)), floor=1e-12)
@@ -89,7 +89,7 @@ def test_width_decay_of_pure_laws(errors, label, trend):
 
 def test_width_decay_averages_over_steps():
     """A geometric decay that a fixed grid reaches in steps (each value carried 3 widths)."""
-    from curse_of_memory.approximation import width_decay
+    from curse_of_memory.com.approximation import width_decay
 
     widths = np.arange(1, 41)
     errors = np.exp(-0.5 * (3 * ((widths - 1) // 3) + 1))

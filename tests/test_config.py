@@ -6,8 +6,8 @@ import jsonschema
 import pytest
 import yaml
 
-from curse_of_memory import config as settings_lib
-from curse_of_memory import validation
+from curse_of_memory.pipeline import config as settings_lib
+from curse_of_memory.pipeline import validation
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -144,7 +144,7 @@ def test_com_figure_errors_name_the_key(base, edit, key):
     assert str(error.value).startswith(key)
 
 
-# The whole-config validation of the Snakefile (curse_of_memory.validation).
+# The whole-config validation of the Snakefile (curse_of_memory.pipeline.validation).
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 

@@ -19,7 +19,7 @@ import pytest
 from test_bad_config import CASES
 from test_workflow import REPO, snakemake
 
-from curse_of_memory import io
+from curse_of_memory.shared import io
 
 pytestmark = pytest.mark.workflow
 
@@ -53,7 +53,7 @@ def without_identity(path: str):
     def damage(root: Path) -> None:
         from safetensors.torch import load_file, save_file
 
-        from curse_of_memory import io
+        from curse_of_memory.shared import io
 
         metadata = io.load_metadata(root / path)
         metadata.pop("identity")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from curse_of_memory import claims, config, validation
+from curse_of_memory.pipeline import config, validation
+from curse_of_memory.shared import claims
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / ".test" / "config.yaml"

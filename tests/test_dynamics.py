@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from curse_of_memory import kernels
-from curse_of_memory.dynamics import (
+from curse_of_memory.com.dynamics import (
     ExponentialSumLoss,
     FlowConfig,
     LinearRNNLoss,
@@ -15,6 +14,7 @@ from curse_of_memory.dynamics import (
     memory_target,
     quadrature,
 )
+from curse_of_memory.targets import kernels
 
 A_TRUE = np.array([1.0, -0.5, 0.8])
 B_TRUE = np.array([0.5, 1.0, 2.0])

@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 
-from curse_of_memory.filtering import filter_claims, filter_row, teacher_status
-from curse_of_memory.stability import StabilityConfig, analyse
+from curse_of_memory.stability.filtering import filter_claims, filter_row, teacher_status
+from curse_of_memory.stability.verdict import StabilityConfig, analyse
 
 BETAS = np.concatenate([[0.0], 1e-3 * 2 ** np.arange(12)])
 WIDTHS = [2, 4, 8, 16]

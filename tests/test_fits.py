@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory.encodings import sinusoidal_positions
-from curse_of_memory.fits import fit_line, mean_and_error
+from curse_of_memory.shared.encodings import sinusoidal_positions
+from curse_of_memory.shared.fits import fit_line, mean_and_error
 
 
 def test_fit_line_recovers_a_line_and_its_r2(rng):

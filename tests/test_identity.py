@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from curse_of_memory import identity, io
+from curse_of_memory.shared import identity, io
 
 
 def student(width: int, lr: float = 0.01) -> dict:
@@ -113,7 +113,7 @@ def test_a_read_with_no_record_for_its_path_is_a_programming_error(tmp_path):
 
 WRITE = """
 import sys, torch
-from curse_of_memory import io
+from curse_of_memory.shared import io
 path = sys.argv[1]
 io.save_tensors(path, {"w": torch.arange(3.0)}, {"spec": "{}", "trainer": "{}"}, {path: {"a": 1}})
 """

@@ -4,7 +4,7 @@ import pickle
 import pytest
 import torch
 
-from curse_of_memory.io import (
+from curse_of_memory.shared.io import (
     CorruptResultError,
     atomic_write,
     load_tensors,

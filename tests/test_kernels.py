@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from curse_of_memory.kernels import KernelSpecError, build_kernel, kernel_values
+from curse_of_memory.targets.kernels import KernelSpecError, build_kernel, kernel_values
 
 T = np.linspace(0.0, 20.0, 41)
 

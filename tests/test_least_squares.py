@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory import least_squares, models, targets
-from curse_of_memory.seeding import torch_generator
-from curse_of_memory.training import time_weights, weighted_mse
+from curse_of_memory.rnn import least_squares, models
+from curse_of_memory.rnn.training import time_weights, weighted_mse
+from curse_of_memory.shared.seeding import torch_generator
+from curse_of_memory.targets import datasets as targets
 
 
 def data_of(rho, count=512, length=40):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from curse_of_memory.lorenz96 import Lorenz96, euler_maruyama, forcing_dataset
+from curse_of_memory.com.lorenz96 import Lorenz96, euler_maruyama, forcing_dataset
 
 
 def drift_by_loops(system: Lorenz96, x: np.ndarray, y: np.ndarray):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory.memory import (
+from curse_of_memory.memory.decay import (
     MIN_EVIDENCE,
     classify_decay,
     decay_claim,
@@ -12,7 +12,7 @@ from curse_of_memory.memory import (
     rate_trend,
     resolved,
 )
-from curse_of_memory.targets import LinearFunctional
+from curse_of_memory.targets.datasets import LinearFunctional
 
 
 class ScalarLinearRNN(torch.nn.Module):

@@ -3,8 +3,8 @@ import itertools
 import pytest
 import torch
 
-from curse_of_memory import recurrence
-from curse_of_memory.models import (
+from curse_of_memory.rnn import recurrence
+from curse_of_memory.rnn.models import (
     PARAMETERIZATIONS,
     StudentRNN,
     StudentSpec,
@@ -12,7 +12,7 @@ from curse_of_memory.models import (
     impulse_response,
     run_student,
 )
-from curse_of_memory.recurrence import fused_recurrence, step_loop
+from curse_of_memory.rnn.recurrence import fused_recurrence, step_loop
 
 STRUCTURES = ("diagonal", "full")
 PARAMS = tuple(PARAMETERIZATIONS)

@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory import perturbation, recurrence
-from curse_of_memory.curves import losses_from_table, losses_table, perturbation_curve
-from curse_of_memory.models import StudentRNN, StudentSpec, effective_weights, run_student
-from curse_of_memory.perturbation import (
+from curse_of_memory.rnn import recurrence
+from curse_of_memory.rnn.models import StudentRNN, StudentSpec, effective_weights, run_student
+from curse_of_memory.rnn.recurrence import step_loop
+from curse_of_memory.rnn.training import time_weights, weighted_mse
+from curse_of_memory.stability import perturbation
+from curse_of_memory.stability.curves import losses_from_table, losses_table, perturbation_curve
+from curse_of_memory.stability.perturbation import (
     PerturbationConfig,
     beta_grid,
     draw_directions,
@@ -15,9 +18,7 @@ from curse_of_memory.perturbation import (
     perturbation_losses,
     perturbed,
 )
-from curse_of_memory.recurrence import step_loop
-from curse_of_memory.targets import LinearFunctional
-from curse_of_memory.training import time_weights, weighted_mse
+from curse_of_memory.targets.datasets import LinearFunctional
 
 
 def test_beta_grid_is_the_spec_default():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from curse_of_memory import phase_portrait as pp
+from curse_of_memory.memory import phase_portrait as pp
 
 W = np.array([[1.0, 1.0], [-4.0, -3.0]])
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from curse_of_memory.plateaus import (
+from curse_of_memory.com.plateaus import (
     PlateauCriteria,
     escape_level,
     exponential_scaling,

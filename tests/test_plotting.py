@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from curse_of_memory import plotting
+from curse_of_memory.plots import plotting
 
 BETAS = np.concatenate([[0.0], 1e-3 * 2 ** np.arange(6)])
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory import random_models
-from curse_of_memory.ssm import DiagonalSSMLayer, depthwise_convolve
+from curse_of_memory.memory import random_models
+from curse_of_memory.memory.ssm import DiagonalSSMLayer, depthwise_convolve
 
 
 def test_ssm_kernel_matches_the_complex_zero_order_hold_formula():

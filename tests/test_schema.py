@@ -7,7 +7,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from curse_of_memory import config, models, validation
+from curse_of_memory.pipeline import config, validation
+from curse_of_memory.rnn import models
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -28,7 +29,7 @@ def test_each_enumeration_is_the_registry_its_schema_entry_names(name):
     """$defs/<name> allows the registry's names, and its description names that registry."""
     registry = list(validation.ENUMS[name])
     assert validation.load_schema(SCHEMA)["$defs"][name]["enum"] == registry
-    module, attribute = validation.load_yaml(SCHEMA)["$defs"][name]["description"].split(".")
+    module, attribute = validation.load_yaml(SCHEMA)["$defs"][name]["description"].rsplit(".", 1)
     named = getattr(importlib.import_module(f"curse_of_memory.{module}"), attribute)
     assert list(named) == registry
 

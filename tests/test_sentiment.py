@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory import classification, sentiment
+from curse_of_memory.memory import classification, sentiment
 
 SPEC = sentiment.CorpusSpec()
 

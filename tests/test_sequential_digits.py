@@ -2,7 +2,8 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
-from curse_of_memory import seeding, sequential_digits
+from curse_of_memory.memory import sequential_digits
+from curse_of_memory.shared import seeding
 
 
 def test_loader_gives_64_step_sequences_with_the_right_labels():

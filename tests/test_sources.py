@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from curse_of_memory.sources import script_sources
+from curse_of_memory.pipeline.sources import script_sources
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "src" / "curse_of_memory"

@@ -3,9 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from curse_of_memory import stability
-from curse_of_memory.claims import stability_claims
-from curse_of_memory.stability import (
+from curse_of_memory.stability import verdict as stability
+from curse_of_memory.stability.verdict import (
     StabilityConfig,
     analyse,
     blowup_point,
@@ -13,6 +12,7 @@ from curse_of_memory.stability import (
     decide,
     log_slope,
 )
+from curse_of_memory.stability.verdict_claims import stability_claims
 
 BETAS = np.concatenate([[0.0], 1e-3 * 2 ** np.arange(12)])
 
@@ -204,8 +204,12 @@ def least_squares_analysis(kernel):
     """Linear students fitted by least squares to a kernel, perturbed exactly, analysed."""
     import torch
 
-    from curse_of_memory import kernels, least_squares, models, perturbation, seeding, targets
-    from curse_of_memory.training import time_weights, weighted_mse
+    from curse_of_memory.rnn import least_squares, models
+    from curse_of_memory.rnn.training import time_weights, weighted_mse
+    from curse_of_memory.shared import seeding
+    from curse_of_memory.stability import perturbation
+    from curse_of_memory.targets import datasets as targets
+    from curse_of_memory.targets import kernels
 
     rho = kernels.kernel_values(kernels.build_kernel(kernel), 100, 1.0)
     data = targets.make_splits(

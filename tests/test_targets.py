@@ -1,9 +1,9 @@
 import numpy as np
 import torch
 
-from curse_of_memory.seeding import derive_seed, torch_generator
-from curse_of_memory.targets import InputSpec, LinearFunctional, fft_convolve, make_splits
-from curse_of_memory.teachers import RandomTanhRNN
+from curse_of_memory.shared.seeding import derive_seed, torch_generator
+from curse_of_memory.targets.datasets import InputSpec, LinearFunctional, fft_convolve, make_splits
+from curse_of_memory.targets.teachers import RandomTanhRNN
 
 
 def direct_convolution(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:

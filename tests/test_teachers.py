@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory.seeding import torch_generator
-from curse_of_memory.targets import InputSpec
-from curse_of_memory.teachers import CausalTransformer, RandomTanhRNN, build_teacher
+from curse_of_memory.shared.seeding import torch_generator
+from curse_of_memory.targets.datasets import InputSpec
+from curse_of_memory.targets.teachers import CausalTransformer, RandomTanhRNN, build_teacher
 
 INPUTS = InputSpec(length=30)
 

@@ -4,10 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory.models import StudentRNN, StudentSpec
-from curse_of_memory.seeding import torch_generator
-from curse_of_memory.targets import InputSpec, LinearFunctional, make_splits
-from curse_of_memory.training import (
+from curse_of_memory.rnn.models import StudentRNN, StudentSpec
+from curse_of_memory.rnn.training import (
     TrainConfig,
     Trainer,
     evaluate,
@@ -17,6 +15,8 @@ from curse_of_memory.training import (
     train,
     weighted_mse,
 )
+from curse_of_memory.shared.seeding import torch_generator
+from curse_of_memory.targets.datasets import InputSpec, LinearFunctional, make_splits
 
 
 def test_time_weights_sum_to_length_and_grow_quadratically():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from curse_of_memory.training_curves import CurveConfig, training_curve
+from curse_of_memory.com.training_curves import CurveConfig, training_curve
 
 
 def test_gradient_descent_curve_matches_the_closed_form():

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from matplotlib import image
 
-from curse_of_memory.io import read_json
+from curse_of_memory.shared.io import read_json
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow

@@ -5,12 +5,12 @@ from dataclasses import asdict
 
 from snakemake.exceptions import WorkflowError
 
-from curse_of_memory import config as settings_lib
-from curse_of_memory import validation
-from curse_of_memory.models import PARAMETERIZATIONS
-from curse_of_memory.sources import script_sources
-from curse_of_memory.training import segment_ends
-from curse_of_memory.training_curves import OPTIMIZERS
+from curse_of_memory.pipeline import config as settings_lib
+from curse_of_memory.pipeline import validation
+from curse_of_memory.rnn.models import PARAMETERIZATIONS
+from curse_of_memory.pipeline.sources import script_sources
+from curse_of_memory.rnn.training import segment_ends
+from curse_of_memory.com.training_curves import OPTIMIZERS
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:  # the schema and every check, on the config with its scale preset merged

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from curse_of_memory import claims, io, jobs
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import claims, io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 frames = [io.read_csv(path, claims.COLUMNS) for path in snakemake.input.claims]

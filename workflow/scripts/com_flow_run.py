@@ -3,7 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import dynamics, io, jobs, kernels, plateaus, seeding
+from curse_of_memory.com import dynamics, plateaus
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io, seeding
+from curse_of_memory.targets import kernels
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from curse_of_memory import io, jobs
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 identities = snakemake.params.identities

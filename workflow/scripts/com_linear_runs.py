@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from curse_of_memory import dynamics, io, jobs, plateaus, seeding
+from curse_of_memory.com import dynamics, plateaus
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io, seeding
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 spec, seed, figure = snakemake.params.spec, snakemake.params.seed, snakemake.params.figure

@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from curse_of_memory import io, jobs, lorenz96, models, plateaus, seeding, training_curves
+from curse_of_memory.com import lorenz96, plateaus, training_curves
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.rnn import models
+from curse_of_memory.shared import io, seeding
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 spec, seed, figure = snakemake.params.spec, snakemake.params.seed, snakemake.params.figure

@@ -2,18 +2,12 @@
 
 import pandas as pd
 
-from curse_of_memory import (
-    dynamics,
-    io,
-    jobs,
-    kernels,
-    models,
-    plateaus,
-    seeding,
-    targets,
-    training,
-    training_curves,
-)
+from curse_of_memory.com import dynamics, plateaus, training_curves
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.rnn import models, training
+from curse_of_memory.shared import io, seeding
+from curse_of_memory.targets import datasets as targets
+from curse_of_memory.targets import kernels
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -2,7 +2,8 @@
 
 import yaml
 
-from curse_of_memory import io, jobs
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io
 
 jobs.start_job(snakemake.log[0], snakemake.threads)
 text = yaml.safe_dump(dict(snakemake.params.settings), sort_keys=False)

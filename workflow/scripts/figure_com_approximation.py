@@ -4,7 +4,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import approximation, claims, io, jobs, kernels, plotting
+from curse_of_memory.com import approximation
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.plots import plotting
+from curse_of_memory.shared import claims, io
+from curse_of_memory.targets import kernels
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 figure, spec = snakemake.params.figure, snakemake.params.spec

@@ -4,7 +4,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import claims, curves, filtering, io, jobs, plotting
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.plots import plotting
+from curse_of_memory.shared import claims, io
+from curse_of_memory.stability import curves, filtering
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -4,7 +4,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import claims, curves, io, jobs, plotting, stability
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.plots import plotting
+from curse_of_memory.shared import claims, io
+from curse_of_memory.stability import curves, verdict_claims
+from curse_of_memory.stability import verdict as stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -57,7 +61,7 @@ table = pd.DataFrame(
     ]
 )
 io.write_csv(snakemake.output.csv, table)
-rows = claims.stability_claims(
+rows = verdict_claims.stability_claims(
     params.figure, analysis, params.expect, stability.StabilityConfig(**params.stability)
 )
 io.write_csv(snakemake.output.claims, pd.DataFrame(rows, columns=claims.COLUMNS))

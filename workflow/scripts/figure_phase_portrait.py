@@ -4,7 +4,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from curse_of_memory import claims, io, jobs, memory_plots, phase_portrait, plotting
+from curse_of_memory.memory import phase_portrait
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.plots import memory_plots, plotting
+from curse_of_memory.shared import claims, io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 figure, spec = snakemake.params.figure, snakemake.params.spec

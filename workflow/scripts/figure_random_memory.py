@@ -3,7 +3,11 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from curse_of_memory import claims, io, jobs, memory, memory_plots, plotting, random_models
+from curse_of_memory.memory import decay as memory
+from curse_of_memory.memory import random_models
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.plots import memory_plots, plotting
+from curse_of_memory.shared import claims, io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -3,7 +3,9 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from curse_of_memory import claims, io, jobs, plotting
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.plots import plotting
+from curse_of_memory.shared import claims, io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -2,7 +2,9 @@
 
 import pandas as pd
 
-from curse_of_memory import filtering, io, jobs
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io
+from curse_of_memory.stability import filtering
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -1,6 +1,9 @@
 """Perturbation stage: test losses of R perturbed copies of one student at every beta."""
 
-from curse_of_memory import curves, io, jobs, models, perturbation, seeding, training
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.rnn import models, training
+from curse_of_memory.shared import io, seeding
+from curse_of_memory.stability import curves, perturbation
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from curse_of_memory import io, jobs
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 root = Path(snakemake.params.benchmarks)

@@ -1,6 +1,9 @@
 """Filtering stage: crossings, margins and the verdict for one teacher's students."""
 
-from curse_of_memory import curves, io, jobs, seeding, stability
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io, seeding
+from curse_of_memory.stability import curves
+from curse_of_memory.stability import verdict as stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

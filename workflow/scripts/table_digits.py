@@ -1,6 +1,8 @@
 """Table stage: Table 1, test loss and accuracy per parameterization (mean, standard error)."""
 
-from curse_of_memory import io, jobs, sequential_digits
+from curse_of_memory.memory import sequential_digits
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 tests = {}

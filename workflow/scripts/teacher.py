@@ -1,6 +1,10 @@
 """Teacher stage: build one target, draw its train/valid/test data, measure its memory."""
 
-from curse_of_memory import io, jobs, memory, seeding, targets, teachers
+from curse_of_memory.memory import decay as memory
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io, seeding
+from curse_of_memory.targets import datasets as targets
+from curse_of_memory.targets import teachers
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

@@ -1,6 +1,8 @@
 """Digits stage: train the sequential-digits classifier under one parameterization."""
 
-from curse_of_memory import classification, io, jobs, seeding, sequential_digits
+from curse_of_memory.memory import classification, sequential_digits
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io, seeding
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params.digits

@@ -2,7 +2,9 @@
 
 import json
 
-from curse_of_memory import classification, io, jobs, seeding, sentiment
+from curse_of_memory.memory import classification, sentiment
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.shared import io, seeding
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params

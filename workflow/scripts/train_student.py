@@ -9,7 +9,9 @@ from dataclasses import asdict
 
 import torch
 
-from curse_of_memory import io, jobs, least_squares, models, seeding, training
+from curse_of_memory.pipeline import jobs
+from curse_of_memory.rnn import least_squares, models, training
+from curse_of_memory.shared import io, seeding
 
 
 def write_student(model, data, config, result, evaluation, log):

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .models import StudentSpec, Weights, effective_weights, impulse_response, run_student
-from .recurrence import samples_per_step
-from .training import weighted_mse
+from ..rnn.models import StudentSpec, Weights, effective_weights, impulse_response, run_student
+from ..rnn.recurrence import samples_per_step
+from ..rnn.training import weighted_mse
 
 # How the losses are evaluated: auto is exact for linear students, the ensemble loop otherwise.
 METHODS = ("auto", "exact", "ensemble")

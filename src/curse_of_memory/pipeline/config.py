@@ -12,18 +12,18 @@ from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
-from .dynamics import quadrature
-from .kernels import KernelSpecError, build_kernel, family_names
-from .lorenz96 import Lorenz96
-from .memory import DECAY_LABELS as FIT_LABELS
-from .memory import INPUTS as MEMORY_INPUTS
-from .models import StudentSpec
-from .perturbation import PerturbationConfig, beta_grid
-from .random_models import RandomModelSpec
-from .stability import StabilityConfig
-from .targets import InputSpec
-from .teachers import KINDS as TEACHER_KINDS
-from .training import TrainConfig
+from ..com.dynamics import quadrature
+from ..com.lorenz96 import Lorenz96
+from ..memory.decay import DECAY_LABELS as FIT_LABELS
+from ..memory.decay import INPUTS as MEMORY_INPUTS
+from ..memory.random_models import RandomModelSpec
+from ..rnn.models import StudentSpec
+from ..rnn.training import TrainConfig
+from ..stability.perturbation import PerturbationConfig, beta_grid
+from ..stability.verdict import StabilityConfig
+from ..targets.datasets import InputSpec
+from ..targets.kernels import KernelSpecError, build_kernel, family_names
+from ..targets.teachers import KINDS as TEACHER_KINDS
 
 BASE_SCALE = "default"  # the config as written; other scales are presets under ``scales``
 # What a figure may expect or choose (the schema's enums of the same names are filled from them).

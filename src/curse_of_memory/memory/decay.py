@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .claims import claim
-from .fits import fit_line
+from ..shared.claims import claim
+from ..shared.fits import fit_line
 
 SequenceModel = Callable[[torch.Tensor], object]
 INPUTS = ("heaviside", "impulse")  # the inputs memory_function probes a model with

@@ -60,7 +60,7 @@ def start_job(log_path: str | os.PathLike, threads: int) -> Callable[[str], None
 def _showing_refused_results(hook, terminal, log_path):
     """``hook`` (the traceback, into the log), then a refused result's message in the terminal:
     which file, why, and what to do."""
-    from .io import CorruptResultError
+    from ..shared.io import CorruptResultError
 
     def excepthook(kind, error, trace):
         hook(kind, error, trace)

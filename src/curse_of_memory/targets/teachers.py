@@ -29,9 +29,9 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from .encodings import sinusoidal_positions
+from ..shared.encodings import sinusoidal_positions
+from .datasets import InputSpec, LinearFunctional
 from .kernels import build_kernel, kernel_values
-from .targets import InputSpec, LinearFunctional
 
 KINDS = ("linear_functional", "tanh_rnn", "transformer")  # the kinds build_teacher makes
 OUTPUTS = ("linear", "tanh")  # read-outs of a linear_functional: y = sum, or tanh(sum)

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .fits import fit_line
-from .memory import MIN_EVIDENCE, rate_trend
+from ..memory.decay import MIN_EVIDENCE, rate_trend
+from ..shared.fits import fit_line
 
 
 def grid_decays(width: int) -> np.ndarray:

@@ -28,18 +28,13 @@ from pathlib import Path
 
 import yaml
 
-from . import (
-    config,
-    memory,
-    models,
-    perturbation,
-    random_models,
-    recurrence,
-    sentiment,
-    teachers,
-    training,
-    training_curves,
-)
+from ..com import training_curves
+from ..memory import decay as memory
+from ..memory import random_models, sentiment
+from ..rnn import models, recurrence, training
+from ..stability import perturbation
+from ..targets import teachers
+from . import config
 from .config import (
     BASE_SCALE,
     ConfigError,

@@ -1,23 +1,11 @@
-"""Rows of the claims table: figure, claim, value, threshold, verdict (pass / fail)."""
+"""Claim rows of a perturbation figure: the precondition, the trends, beta_0 and the verdict."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .stability import StabilityConfig
-
-COLUMNS = ("figure", "claim", "value", "threshold", "verdict")
-
-
-def claim(figure: str, text: str, value: object, threshold: str, passed: bool) -> dict:
-    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-    return {
-        "figure": figure,
-        "claim": text,
-        "value": shown,
-        "threshold": threshold,
-        "verdict": "pass" if passed else "fail",
-    }
+from ..shared.claims import claim
+from .verdict import StabilityConfig
 
 
 def beta0_claim(figure: str, analysis: Mapping, evidence: str) -> dict:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .phase_portrait import Portrait, rk4, vector_field
+from ..memory.phase_portrait import Portrait, rk4, vector_field
 from .plotting import plt, width_colors
 
 

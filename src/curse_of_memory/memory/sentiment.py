@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .encodings import sinusoidal_positions
+from ..shared.encodings import sinusoidal_positions
 
 PAD = "<pad>"
 MODEL_KINDS = ("bilstm", "stacked_bilstm", "transformer")

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .fits import mean_and_error
-from .memory import MIN_EVIDENCE, DecayFit, classify_decay, memory_function, resolved
-from .seeding import derive_seed, torch_generator
+from ..shared.fits import mean_and_error
+from ..shared.seeding import derive_seed, torch_generator
+from .decay import MIN_EVIDENCE, DecayFit, classify_decay, memory_function, resolved
 from .ssm import DiagonalSSM
 
 RECURRENT_MODULES = {

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .io import atomic_write  # noqa: E402
+from ..shared.io import atomic_write  # noqa: E402
 
 plt.rcParams.update(
     {

@@ -14,9 +14,9 @@ import pandas as pd
 import torch
 from sklearn.datasets import load_digits
 
-from .claims import claim
-from .fits import mean_and_error
-from .models import StudentRNN, StudentSpec
+from ..rnn.models import StudentRNN, StudentSpec
+from ..shared.claims import claim
+from ..shared.fits import mean_and_error
 
 SEQUENCE_LENGTH = 64
 CLASSES = 10

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .training import weighted_mse
+from ..rnn.training import weighted_mse
 
 OPTIMIZERS = ("gd", "adam")
 

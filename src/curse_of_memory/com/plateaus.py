@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fits import fit_line
+from ..shared.fits import fit_line
 
 
 def running_minimum(losses: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .claims import claim
+from ..shared.claims import claim
 
 STATUS_OF_VERDICT = {"stable": "kept", "unstable": "rejected", "undetermined": "undetermined"}
 
