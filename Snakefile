@@ -61,10 +61,13 @@ include: "workflow/rules/results.smk"
 include: "workflow/rules/teachers.smk"
 include: "workflow/rules/students.smk"
 include: "workflow/rules/perturbation.smk"
-include: "workflow/rules/filtering.smk"
-include: "workflow/rules/figures.smk"
+include: "workflow/rules/stability.smk"
+include: "workflow/rules/iat_figures.smk"
 include: "workflow/rules/memory.smk"
+include: "workflow/rules/sentiment.smk"
+include: "workflow/rules/digits.smk"
 include: "workflow/rules/com.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

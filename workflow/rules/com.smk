@@ -71,19 +71,11 @@ rule figure_com_training:
         lorenz96="results/com/{figure}/lorenz96.csv",
         code=script_code("figure_com_training.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("com_training"),
     conda:
@@ -170,19 +162,11 @@ rule figure_com_flow:
         times="results/com/{figure}/plateau_times.csv",
         code=script_code("figure_com_flow.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("com_flow"),
     conda:
@@ -206,19 +190,11 @@ rule figure_com_plateau_time:
         times=lambda w: f"results/com/{FIGURES[w.figure]['source']}/plateau_times.csv",
         code=script_code("figure_com_plateau_time.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("com_plateau_time"),
     conda:
@@ -279,19 +255,11 @@ rule figure_com_sampled:
         ),
         code=script_code("figure_com_sampled.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("com_sampled"),
     conda:
@@ -318,19 +286,11 @@ rule figure_com_approximation:
     input:
         code=script_code("figure_com_approximation.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("com_approximation"),
     conda:

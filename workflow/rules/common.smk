@@ -125,6 +125,27 @@ def one_of(names):
     return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
+FIGURE_LOG = "results/logs/figure/{figure}.log"
+FIGURE_BENCHMARK = "results/benchmarks/rules/figure/{figure}.tsv"
+
+
+def figure_outputs(panel=None):
+    """The files of every figure: the PNG (in the HTML report), the PDF, the numbers behind
+    it (tidy CSV) and its claims; ``panel`` labels the PNG when a figure has several."""
+    labels = {"figure": "{figure}"} | ({"panel": panel} if panel else {})
+    return {
+        "png": report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels=labels,
+        ),
+        "pdf": "results/figures/{figure}.pdf",
+        "csv": "results/figures/{figure}.csv",
+        "claims": "results/claims/{figure}.csv",
+    }
+
+
 def figure_constraint(kind):
     """A wildcard regex matching exactly the figure IDs of one kind."""
     return one_of(figures_of_kind(kind))

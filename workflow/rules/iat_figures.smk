@@ -16,15 +16,7 @@ rule figure_perturbation:
         ),
         code=script_code("figure_perturbation.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}", "panel": "E_m(beta)"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs("E_m(beta)"),
         training=report(
             "results/training/{figure}.png",
             caption="../report/training.rst",
@@ -32,9 +24,9 @@ rule figure_perturbation:
             labels={"figure": "{figure}", "panel": "training"},
         ),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("perturbation"),
     conda:
@@ -52,27 +44,6 @@ rule figure_perturbation:
         stability=lambda w: settings(figure_experiment(w))["stability"],
     script:
         "../scripts/figure_perturbation.py"
-
-
-rule claims:
-    """Every figure's claims in one table."""
-    input:
-        claims=expand("results/claims/{figure}.csv", figure=FIGURES),
-        code=script_code("claims_table.py"),
-    output:
-        report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
-    log:
-        "results/logs/claims.log",
-    benchmark:
-        "results/benchmarks/rules/claims.tsv"
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    script:
-        "../scripts/claims_table.py"
 
 
 rule figure_filter:
@@ -97,19 +68,11 @@ rule figure_filter:
         ),
         code=script_code("figure_filter.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("filter"),
     conda:
@@ -135,19 +98,11 @@ rule figure_teacher_memory:
         info=lambda w: f"results/teachers/{figure_experiment(w)}/{figure_teacher(w)}/teacher.json",
         code=script_code("figure_teacher_memory.py"),
     output:
-        png=report(
-            "results/figures/{figure}.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "{figure}"},
-        ),
-        pdf="results/figures/{figure}.pdf",
-        csv="results/figures/{figure}.csv",
-        claims="results/claims/{figure}.csv",
+        **figure_outputs(),
     log:
-        "results/logs/figure/{figure}.log",
+        FIGURE_LOG,
     benchmark:
-        "results/benchmarks/rules/figure/{figure}.tsv"
+        FIGURE_BENCHMARK
     wildcard_constraints:
         figure=figure_constraint("teacher_memory"),
     conda:
@@ -164,57 +119,3 @@ rule figure_teacher_memory:
         expect=lambda w: FIGURES[w.figure]["expect"],
     script:
         "../scripts/figure_teacher_memory.py"
-
-
-rule config_used:
-    """The configuration of this run, every default included, for the report."""
-    input:
-        code=script_code("config_used.py"),
-    output:
-        report(
-            "results/config_used.yaml",
-            caption="../report/config.rst",
-            category="Configuration",
-        ),
-    log:
-        "results/logs/config_used.log",
-    benchmark:
-        "results/benchmarks/rules/config_used.tsv"
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        settings=SETTINGS,
-    script:
-        "../scripts/config_used.py"
-
-
-rule runtimes:
-    """Per-stage wall time and memory from every other job's benchmark file."""
-    input:
-        "results/claims.csv",
-        "results/config_used.yaml",
-        all_figures(),
-        memory_tables(),
-        code=script_code("runtimes.py"),
-    output:
-        report(
-            "results/runtimes.csv",
-            caption="../report/runtimes.rst",
-            category="Runtimes",
-        ),
-    log:
-        "results/logs/runtimes.log",
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        benchmarks="results/benchmarks/rules",
-    script:
-        "../scripts/runtimes.py"
