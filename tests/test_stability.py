@@ -355,3 +355,87 @@ def test_a_stable_reading_the_theorem_rules_out_is_undetermined(memory, reachabl
     assert result.target_memory == memory
     if verdict == "undetermined":
         assert f"memory is {memory}" in result.reason and "wider students" in result.resolve
+
+
+def test_excess_slope_is_the_power_of_m_and_infinite_for_a_diverged_student():
+    widths = np.array([4.0, 8.0, 16.0, 32.0])
+    assert stability.excess_slope(widths, 1e-3 * widths**0.7) == pytest.approx(0.7)
+    assert stability.excess_slope(widths, np.array([1e-3, 1e-3, math.inf, 1e-3])) == math.inf
+    assert math.isnan(stability.excess_slope(widths, np.array([1e-3, 0.0, 1e-3, 1e-3])))
+
+
+def dominated_losses(error_of, sensitivity_of, draws=30, seed=0):
+    """E_m(beta) = E_m(0) + S_m beta^2 x jitter in [0.9, 1.1]: with S_m beta_1^2 >= E_m(0) every
+    curve is perturbation-dominated at the first beta (what gradient-trained students show)."""
+    rng = np.random.default_rng(seed)
+    return {
+        m: [np.array([error_of(m)])]
+        + [
+            error_of(m) + rng.uniform(0.9, 1.1, draws) * sensitivity_of(m) * beta**2
+            for beta in BETAS[1:]
+        ]
+        for m in WIDTHS
+    }
+
+
+def test_perturbation_dominated_curves_are_read_from_their_excess():
+    """E_m(0) falls like m^-3, S_m = 100 at every width: the crossings beta* ~ sqrt(dE0/dS) are
+    set by the draws' jitter, the perturbation excess S_m beta_1^2 is bounded: stable."""
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    result = analyse(
+        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(0), zero_loss=1.0
+    )
+    assert result.improving_pairs == 4 and result.evidence == "sensitivity"
+    assert "perturbation parts meet" in result.precondition
+    assert result.excess == pytest.approx([100.0 * BETAS[1] ** 2] * len(WIDTHS), rel=0.1)
+    assert result.excess_slope == pytest.approx(0.0, abs=0.1)
+    assert result.excess_slope_high < CONFIG.slope_tolerance
+    assert result.verdict == "stable", result.reason
+    assert result.beta0_beyond_grid  # no student diverges on the grid
+    rows = stability_claims("F", result.to_dict(), "stable", CONFIG)
+    assert [row["verdict"] for row in rows] == ["pass"] * 5
+    assert "stays bounded" in rows[1]["claim"]
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+def test_a_growing_excess_never_reads_unstable(reachable):
+    """S_m ~ m^2: the students get more fragile, but growth at a few widths does not show
+    E_m(beta) diverging at every beta (the blow-ups moving to 0), so: undetermined."""
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0 * m**2)
+    margins = {m: 0.5 / m for m in WIDTHS}
+    result = analyse(
+        BETAS,
+        losses,
+        margins,
+        CONFIG,
+        np.random.default_rng(0),
+        zero_loss=1.0,
+        margin_reachable=reachable,
+    )
+    assert result.evidence == "sensitivity"
+    assert result.excess_slope == pytest.approx(2.0, abs=0.1)
+    assert result.verdict == "undetermined"
+    assert "not shown to stay bounded" in result.reason
+    rows = stability_claims("F", result.to_dict(), "unstable", CONFIG)
+    assert "blow-ups move left" in rows[1]["claim"] and rows[-1]["verdict"] == "fail"
+
+
+def test_too_few_resolved_pairs_fall_back_to_the_excess_not_to_undetermined():
+    """E_m(0) falls x100 from m = 2 to 4 and stays there (one resolved pair): the SPEC's
+    precondition (a meaningful fall over the widths) holds, the crossings' does not."""
+    losses = dominated_losses(lambda m: 1e-4 if m == 2 else 1e-6, lambda m: 50.0 / m)
+    result = analyse(
+        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(0), zero_loss=1.0
+    )
+    assert result.improving_pairs == 1 and result.evidence == "sensitivity"
+    assert "too few resolved pairs" in result.precondition
+    assert result.excess_slope == pytest.approx(-1.0, abs=0.1)
+    assert result.verdict == "stable", result.reason
+
+
+def test_a_bounded_excess_with_a_collapsing_margin_is_undetermined():
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    margins = {m: 1.0 / m for m in WIDTHS}
+    result = analyse(BETAS, losses, margins, CONFIG, np.random.default_rng(0), zero_loss=1.0)
+    assert result.evidence == "sensitivity" and result.verdict == "undetermined"
+    assert "margin collapses" in result.reason

@@ -16,6 +16,20 @@ precondition (:func:`precondition`):
   falls by ``min_improvement`` within the pair too (a pair that improves less starts its curves
   within one grid step of each other, so where they meet says little about the trend; such a
   crossing is reported, never used);
+- ``sensitivity``: E_m(0) falls from the smallest to the largest width by ``min_improvement``
+  (the students approximate the target) but the crossings cannot carry the trend: fewer than
+  ``min_crossings`` pairs are resolved, or every curve is *perturbation-dominated* at the
+  grid's first beta (E_m(beta_1) >= min_improvement x E_m(0)). With E_m(beta) ~ E_m(0) + S_m
+  beta^2 and S_m nearly equal across widths, curves then cross at
+  beta* ~ sqrt((E_m(0) - E_m'(0)) / (S_m' - S_m)): where E_m(0) falls fast, beta* moves left
+  whatever the stability, and where the S_m nearly coincide it is set by the noise of a max over
+  draws. The evidence is then the definition's own quantity: stable approximation means
+  E(beta) = limsup_m E_m(beta) stays bounded near beta = 0, so the trend is that of the
+  perturbation excess s_m = E_m(beta_1) - E_m(0) in m, the least-squares slope of log s_m on
+  log m (+inf when a student diverges at beta_1). It reads ``stable`` (the slope's interval lies
+  below slope_tolerance) or ``undetermined``, never ``unstable``: a sensitivity that grows at a
+  few widths does not show E_m(beta) diverging at every beta > 0 (the blow-up points moving to
+  0), which the crossings and blow-ups read;
 - ``blow-ups``: every student represents the target to the resolution of the beta grid
   (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
   one mode represents exactly). Crossings of curves that all start at rounding level are noise;
@@ -38,7 +52,8 @@ A blow-up beyond the grid is left out of the blow-up slope.
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
 
-- ``stable``: the trend's interval lies above -slope_tolerance and the margin does not collapse;
+- ``stable``: the trend's interval lies above -slope_tolerance (for the sensitivity: below
+  +slope_tolerance) and the margin does not collapse;
 - ``unstable``: the trend's interval lies below -slope_tolerance and the margin collapses
   (never under a stable parameterization: no perturbation of w reaches its margin, the
   theorem's mechanism, and curves whose perturbation parts nearly coincide still cross at
@@ -121,6 +136,17 @@ def log_slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
+def excess_slope(widths: np.ndarray, excess: np.ndarray) -> float:
+    """Least-squares slope of log s_m against log m for the perturbation excesses s_m:
+    +inf when some s_m is +inf (a diverged student), nan when some s_m <= 0 (not resolved)."""
+    excess = np.asarray(excess, dtype=float)
+    if np.any(np.isposinf(excess)):
+        return math.inf
+    if not np.all(excess > 0):
+        return math.nan
+    return float(np.polyfit(np.log(widths), np.log(excess), 1)[0])
+
+
 def blowup_point(betas: np.ndarray, curve: np.ndarray) -> float:
     """First beta where the curve is +inf (geometric midpoint of its interval); nan if never."""
     diverged = np.isinf(curve)
@@ -189,7 +215,7 @@ def resolved_pairs(errors: np.ndarray, config: StabilityConfig) -> np.ndarray:
 class Precondition:
     """Which evidence the students support, and why (see the module docstring)."""
 
-    evidence: str  # "crossings" | "blow-ups" | "none"
+    evidence: str  # "crossings" | "sensitivity" | "blow-ups" | "none"
     improvement: float  # E_{m_1}(0) / E_{m_n}(0)
     improving_pairs: int  # resolved pairs (:func:`resolved_pairs`)
     fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
@@ -203,8 +229,11 @@ def precondition(
     zero_loss: float,
     converged: Sequence[bool],
     config: StabilityConfig,
+    at_first_beta: np.ndarray | None = None,
 ) -> Precondition:
-    """Do the students approximate the target well enough for their curves to be evidence?"""
+    """Do the students approximate the target well enough for their curves to be evidence, and
+    which evidence? ``at_first_beta`` holds E_m(beta_1) (module docstring: perturbation-dominated
+    curves)."""
     errors = np.asarray(errors, dtype=float)
     fits = errors / zero_loss
     worst = float(np.max(fits))
@@ -237,8 +266,26 @@ def precondition(
         f"(needs >= {config.min_improvement:g}) and by that factor within {improving} of "
         f"{len(widths) - 1} width pairs (needs >= {needed})"
     )
-    if improvement >= config.min_improvement and improving >= needed:
-        return Precondition("crossings", improvement, improving, worst, fall, "")
+    if improvement >= config.min_improvement:
+        dominated = at_first_beta is not None and bool(
+            np.all(np.asarray(at_first_beta) >= config.min_improvement * errors)
+        )
+        if improving >= needed and not dominated:
+            return Precondition("crossings", improvement, improving, worst, fall, "")
+        why = (
+            f"every curve at beta_1 is at least {config.min_improvement:g} x its E_m(0), so "
+            "the crossings sit where perturbation parts meet"
+            if dominated
+            else "too few resolved pairs for the crossings"
+        )
+        return Precondition(
+            "sensitivity",
+            improvement,
+            improving,
+            worst,
+            f"{fall}; {why}: the perturbation excess at beta_1 carries the trend",
+            "",
+        )
     stalled = [m for m, done in zip(widths, converged) if not done]
     if stalled:
         resolve = f"train longer: the students m = {stalled} stopped while their loss still fell"
@@ -260,7 +307,7 @@ class StabilityAnalysis:
     improving_pairs: int
     improvement: float  # E_{m_1}(0) / E_{m_n}(0)
     fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
-    evidence: str  # "crossings", "blow-ups" or "none": what the verdict rests on
+    evidence: str  # "crossings", "sensitivity", "blow-ups" or "none": what the verdict rests on
     precondition: str  # why that evidence
     crossings: list[float]
     crossings_resolved: list[bool]  # pairs whose crossing is evidence (:func:`resolved_pairs`)
@@ -276,8 +323,13 @@ class StabilityAnalysis:
     blowup_slope: float
     blowup_slope_low: float
     blowup_slope_high: float
+    excess: list[float]  # s_m = E_m(beta_1) - E_m(0)
+    excess_slope: float  # d log s_m / d log m
+    excess_slope_low: float
+    excess_slope_high: float
     beta0: float
-    beta0_beyond_grid: bool  # no resolved pair crosses on the grid: beta_0 > beta_max
+    beta0_beyond_grid: bool  # no resolved pair crosses (crossings) or no student diverges
+    # (sensitivity) on the grid: beta_0 > beta_max
     beta0_low: float
     beta0_high: float
     margins: list[float]
@@ -294,13 +346,20 @@ class StabilityAnalysis:
 
 def _trends(
     betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray, used: np.ndarray
-) -> tuple[Trend, Trend, tuple[float, float]]:
-    """Crossing trend (over the ``used`` pairs), blow-up trend and the crossing slope bounds."""
+) -> tuple[Trend, Trend, tuple[float, float], float]:
+    """Crossing trend (over the ``used`` pairs), blow-up trend, the crossing slope bounds and the
+    slope of the perturbation excess at beta_1."""
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
     blowups = np.array([blowup_point(betas, curve) for curve in curves])
     bounds = slope_bounds(crossings, pair_widths, used, betas)
-    return trend(crossings, pair_widths, used), trend(blowups, widths), bounds
+    excess = np.array([curve[1] - curve[0] for curve in curves])
+    return (
+        trend(crossings, pair_widths, used),
+        trend(blowups, widths),
+        bounds,
+        excess_slope(widths, excess),
+    )
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -323,6 +382,16 @@ def _bounds_interval(
     tail = (1 - confidence) / 2
     low = np.quantile(smallest, tail, method="lower")
     high = np.quantile(largest, 1 - tail, method="higher")
+    return float(low), float(high)
+
+
+def _unbounded_interval(values: Sequence[float], confidence: float) -> tuple[float, float]:
+    """Two-sided percentile interval with infinities kept; an unresolved (nan) value counts
+    against both ends (-inf for the lower, +inf for the upper)."""
+    values = np.asarray(values, dtype=float)
+    tail = (1 - confidence) / 2
+    low = np.quantile(np.where(np.isnan(values), -math.inf, values), tail, method="lower")
+    high = np.quantile(np.where(np.isnan(values), math.inf, values), 1 - tail, method="higher")
     return float(low), float(high)
 
 
@@ -359,9 +428,10 @@ def analyse(
     curves = [perturbation_curve(losses[m]) for m in widths]
     errors = np.array([curve[0] for curve in curves])
     done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
-    gate = precondition(widths, errors, zero_loss, done, config)
+    at_first = np.array([curve[1] for curve in curves])
+    gate = precondition(widths, errors, zero_loss, done, config, at_first)
     used = resolved_pairs(errors, config)
-    crossing, blowup, bounds = _trends(betas, curves, widths_arr, used)
+    crossing, blowup, bounds, sensitivity = _trends(betas, curves, widths_arr, used)
 
     samples = []
     for _ in range(config.bootstrap):
@@ -371,20 +441,29 @@ def analyse(
             resampled.append(perturbation_curve([losses[m][0]] + [v[pick] for v in losses[m][1:]]))
         samples.append(_trends(betas, resampled, widths_arr, used))
 
-    chosen = 1 if gate.evidence == "blow-ups" else 0
+    chosen = 0 if gate.evidence == "crossings" else 1  # beta_0 from the crossings or blow-ups
     below_grid = (crossing.points > 0) & (crossing.points <= betas[1])  # 0: no improvement
     cross_low, cross_high = _pointwise_interval(
-        [c.points for c, _, _ in samples] or [crossing.points], config.confidence
+        [c.points for c, _, _, _ in samples] or [crossing.points], config.confidence
     )
-    crossing_interval = _bounds_interval([b for _, _, b in samples] or [bounds], config.confidence)
-    blowup_interval = _interval([b.slope for _, b, _ in samples], config.confidence)
+    crossing_interval = _bounds_interval(
+        [b for _, _, b, _ in samples] or [bounds], config.confidence
+    )
+    blowup_interval = _interval([b.slope for _, b, _, _ in samples], config.confidence)
+    excess_interval = _unbounded_interval(
+        [s for _, _, _, s in samples] or [sensitivity], config.confidence
+    )
     beta0_interval = _interval([pair[chosen].beta0 for pair in samples], config.confidence)
     margin_values = np.array([margins[m] for m in widths], dtype=float)
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
     if gate.evidence == "none":
         verdict, reason = "undetermined", f"precondition not met: {gate.reason}"
     else:
-        interval = crossing_interval if gate.evidence == "crossings" else blowup_interval
+        interval = {
+            "crossings": crossing_interval,
+            "sensitivity": excess_interval,
+            "blow-ups": blowup_interval,
+        }[gate.evidence]
         verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
@@ -418,8 +497,13 @@ def analyse(
         blowup_slope=blowup.slope,
         blowup_slope_low=blowup_interval[0],
         blowup_slope_high=blowup_interval[1],
+        excess=(at_first - errors).tolist(),
+        excess_slope=sensitivity,
+        excess_slope_low=excess_interval[0],
+        excess_slope_high=excess_interval[1],
         beta0=(crossing, blowup)[chosen].beta0 if gate.evidence != "none" else math.nan,
-        beta0_beyond_grid=gate.evidence == "crossings" and bounds[0] == math.inf,
+        beta0_beyond_grid=(gate.evidence == "crossings" and bounds[0] == math.inf)
+        or (gate.evidence == "sensitivity" and bool(np.all(np.isnan(blowup.points)))),
         beta0_low=beta0_interval[0],
         beta0_high=beta0_interval[1],
         margins=margin_values.tolist(),
@@ -465,6 +549,8 @@ def decide(
     margin_note = f"margin slope {margin_slope:.2f} (collapse below {-margin_tol:g})"
     if not margin_reachable:
         margin_note += ", not reachable by perturbing w (stable parameterization)"
+    if evidence == "sensitivity":
+        return _decide_bounded(slope_interval, config, margin_collapses, margin_waived, margin_note)
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if low == math.inf:
         trend_note = "no resolved pair of curves meets on the grid (every beta* > beta_max)"
@@ -486,3 +572,30 @@ def decide(
             f"{evidence} stay put but the margin collapses: {trend_note}; {margin_note}"
         )
     return "undetermined", f"the trend is not resolved: {trend_note}; {margin_note}"
+
+
+def _decide_bounded(
+    slope_interval: tuple[float, float],
+    config: StabilityConfig,
+    margin_collapses: bool,
+    margin_waived: bool,
+    margin_note: str,
+) -> tuple[str, str]:
+    """Verdict from the sensitivity: ``stable`` when the perturbation excess stays bounded in m
+    (slope interval below +slope_tolerance) and the margin agrees, else ``undetermined``."""
+    low, high = slope_interval
+    tol = config.slope_tolerance
+    note = (
+        f"perturbation excess E_m(beta_1) - E_m(0) ~ m^s, s in [{low:.2f}, {high:.2f}] "
+        f"vs tolerance {tol:g}"
+    )
+    if high >= tol:
+        return "undetermined", (
+            f"the perturbation excess is not shown to stay bounded as m grows: {note}; "
+            f"{margin_note} (a growing excess alone never reads unstable)"
+        )
+    if not margin_collapses or margin_waived:
+        return "stable", f"E_m(beta) stays bounded as m grows: {note}; {margin_note}"
+    return "undetermined", (
+        f"E_m(beta) stays bounded but the margin collapses: {note}; {margin_note}"
+    )

@@ -9,8 +9,8 @@ from .verdict import StabilityConfig
 
 
 def beta0_claim(figure: str, analysis: Mapping, evidence: str) -> dict:
-    """beta_0: the geometric mean of the resolved crossings on the grid, or, when no resolved
-    pair crosses on the grid, beyond it (beta_0 > beta_max)."""
+    """beta_0: the geometric mean of the resolved crossings (or of the blow-ups) on the grid, or,
+    when none is on the grid, beyond it (beta_0 > beta_max)."""
     beyond = analysis.get("beta0_beyond_grid", False)
     return claim(
         figure,
@@ -21,12 +21,49 @@ def beta0_claim(figure: str, analysis: Mapping, evidence: str) -> dict:
     )
 
 
+def trend_claim(
+    figure: str, analysis: Mapping, evidence: str, expect: str, config: StabilityConfig
+) -> dict:
+    """The trend in m that ``expect`` needs: crossings or blow-ups that stay put (stable) or move
+    left (unstable), or a perturbation excess that stays bounded (sensitivity, stable only)."""
+    level = f"{100 * config.confidence:g}%"
+    tol = config.slope_tolerance
+    if evidence == "sensitivity":
+        high = analysis["excess_slope_high"]
+        return claim(
+            figure,
+            f"E_m(beta) stays bounded as m grows: upper end of the {level} bootstrap interval of "
+            "d log(E_m(beta_1) - E_m(0))/d log m",
+            high,
+            f"< {tol:g}",
+            high < tol,
+        )
+    key = "crossing" if evidence == "crossings" else "blowup"
+    slope = f"{level} bootstrap interval of d log beta/d log m of the {evidence}"
+    if expect == "stable":
+        low = analysis[f"{key}_slope_low"]
+        return claim(
+            figure,
+            f"{evidence} stay put as m grows: lower end of the {slope}",
+            low,
+            f"> {-tol:g}",
+            low > -tol,
+        )
+    high = analysis[f"{key}_slope_high"]
+    return claim(
+        figure,
+        f"{evidence} move left as m grows: upper end of the {slope}",
+        high,
+        f"< {-tol:g}",
+        high < -tol,
+    )
+
+
 def stability_claims(
     figure: str, analysis: Mapping, expect: str, config: StabilityConfig
 ) -> list[dict]:
     """Claims of a perturbation figure whose expected verdict is ``expect``."""
-    tol, margin_tol = config.slope_tolerance, config.margin_slope_tolerance
-    level = f"{100 * config.confidence:g}%"
+    margin_tol = config.margin_slope_tolerance
     evidence = analysis["evidence"]
     pairs = len(analysis["widths"]) - 1
     needed = min(config.min_crossings, pairs)
@@ -34,31 +71,24 @@ def stability_claims(
         claim(
             figure,
             "precondition: the students approximate the target (E_m(0) falls over the widths "
-            "by the factor shown, and by the factor within enough width pairs, or every E_m(0) "
-            "/ zero predictor's loss is at most the fit bound); value: evidence, factor, "
-            "resolved pairs, worst fit ratio",
+            "by the factor shown, or every E_m(0) / zero predictor's loss is at most the fit "
+            "bound); value: evidence, factor, resolved pairs (the crossings need enough of "
+            "them), worst fit ratio",
             f"{evidence}, x{analysis['improvement']:.3g}, {analysis['improving_pairs']}/{pairs}, "
             f"{analysis['fit_ratio']:.3g}",
-            f"factor >= {config.min_improvement:g} and >= {needed} pairs, "
+            f"factor >= {config.min_improvement:g} (crossings: and >= {needed} pairs), "
             f"or fit <= {config.represented_ratio:g}",
             evidence != "none",
         )
     ]
     evidence = "crossings" if evidence == "none" else evidence
-    key = "crossing" if evidence == "crossings" else "blowup"
-    low, high = analysis[f"{key}_slope_low"], analysis[f"{key}_slope_high"]
+    if evidence == "sensitivity" and expect != "stable":
+        evidence = "blow-ups"  # the sensitivity never reads unstable; the blow-ups can
     margin_slope = analysis["margin_slope"]
     reachable = analysis.get("margin_reachable", True)
-    slope = f"{level} bootstrap interval of d log beta/d log m of the {evidence}"
+    rows.append(trend_claim(figure, analysis, evidence, expect, config))
     if expect == "stable":
         rows += [
-            claim(
-                figure,
-                f"{evidence} stay put as m grows: lower end of the {slope}",
-                low,
-                f"> {-tol:g}",
-                low > -tol,
-            ),
             claim(
                 figure,
                 "stability margin does not collapse: d log(min lambda)/d log m"
@@ -67,17 +97,10 @@ def stability_claims(
                 f"> {-margin_tol:g}" if reachable else "any (stable parameterization)",
                 margin_slope > -margin_tol or not reachable,
             ),
-            beta0_claim(figure, analysis, evidence),
+            beta0_claim(figure, analysis, "crossings" if evidence == "crossings" else "blow-ups"),
         ]
     else:
         rows += [
-            claim(
-                figure,
-                f"{evidence} move left as m grows: upper end of the {slope}",
-                high,
-                f"< {-tol:g}",
-                high < -tol,
-            ),
             claim(
                 figure,
                 "stability margin collapses: d log(min lambda)/d log m",
