@@ -34,6 +34,7 @@ def test_only_resolved_crossings_are_marked():
     analysis = {"crossings": [0.1, 0.002, math.nan], "crossings_resolved": [True, False, True]}
     shown = plotting.shown_crossings(analysis)
     assert shown[0] == 0.1 and shown[1] == 0.0 and math.isnan(shown[2])
+    assert not plotting.shown_crossings({**analysis, "evidence": "sensitivity"}).any()
     fig, ax = plotting.plt.subplots()
     curves = {2: np.linspace(1e-3, 1.0, len(BETAS)), 4: np.linspace(1e-4, 2.0, len(BETAS))}
     plotting.perturbation_panel(ax, BETAS, curves, shown, None)
