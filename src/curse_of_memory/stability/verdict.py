@@ -62,11 +62,13 @@ The mechanism of the theorem is that approximating long memory forces the stabil
   straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
 
 The evidence is read at a few finite widths, the theorem speaks of m -> infinity: when the
-target's memory is known exactly (a linear functional, M = |rho| on the grid) and is slow
-(polynomial or non-decaying), a parameterization whose margin perturbations reach cannot
-approximate it stably (the theorem), so a ``stable`` reading is a finite-width one: students
-that have not yet resolved the memory's tail, whose margin has not yet had to shrink. The
-verdict is then ``undetermined``, with that reason (:func:`theorem_check`), never ``stable``.
+target's memory is known exactly (a linear functional, M = |rho| on the grid) and is not
+shown to decay exponentially (its label is polynomial, non-decaying or undetermined, as for a
+stretched exponential exp(-sqrt t)), a parameterization whose margin perturbations reach cannot
+approximate it stably (the theorem: stable approximation implies exponential decay), so a
+``stable`` reading is a finite-width one: students that have not yet resolved the memory's
+tail, whose margin has not yet had to shrink. The verdict is then ``undetermined``, with that
+reason (:func:`theorem_check`), never ``stable``.
 Measured: relu and tanh students of widths 4-64 on rho = (t+1)^-1.1 and (t+1)^-1.5 had blow-up
 points moving right and perturbation excesses E_m(beta) - E_m(0) falling as m^-1.4 to m^-2.
 """
@@ -81,7 +83,7 @@ import numpy as np
 
 from .curves import perturbation_curve
 
-SLOW_MEMORY = ("polynomial", "non-decaying")  # memory labels the theorem rules out for stability
+EXPONENTIAL = "exponential"  # the one memory label compatible with stable approximation
 
 
 @dataclass(frozen=True)
@@ -520,12 +522,15 @@ def theorem_check(
     verdict: str, reason: str, resolve: str, target_memory: str | None, margin_reachable: bool
 ) -> tuple[str, str, str]:
     """(verdict, reason, resolve), with ``stable`` turned ``undetermined`` when the theorem rules
-    it out: the target's memory is known to be slow and the margin is reachable."""
-    if verdict != "stable" or not margin_reachable or target_memory not in SLOW_MEMORY:
+    it out: the target's memory is known exactly, is not labelled exponential, and the margin
+    is reachable."""
+    known = target_memory is not None
+    if verdict != "stable" or not margin_reachable or not known or target_memory == EXPONENTIAL:
         return verdict, reason, resolve
     return (
         "undetermined",
-        f"{reason}; but the target's memory is {target_memory} (known exactly), which no "
+        f"{reason}; but the target's memory (known exactly) is {target_memory}, not exponential, "
+        "which no "
         "parameterization with a reachable margin approximates stably as m grows (the theorem): "
         "stability seen at these widths is a finite-width reading",
         "wider students, until they resolve the memory's tail and their margin has to shrink",
