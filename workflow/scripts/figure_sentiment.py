@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from curse_of_memory.memory import decay as memory
-from curse_of_memory.memory import sentiment
+from curse_of_memory.memory import fixed_point, sentiment
 from curse_of_memory.pipeline import jobs
 from curse_of_memory.plots import memory_plots, plotting
 from curse_of_memory.shared import claims, io
@@ -20,7 +20,8 @@ model = sentiment.build_model(spec, 0)
 model.load_state_dict(io.load_tensors(snakemake.input.model, params.identities))
 
 repeats, fit = params.query["repeats"], params.fit
-scores, rows, fits = {}, [], {}
+recurrent = isinstance(model, sentiment.BiLSTMClassifier)
+scores, rows, fits, rates = {}, [], {}, {}
 for word in params.query["words"]:
     scores[word] = sentiment.repetition_scores(model, vocabulary.index(word), repeats)
     n = np.arange(1, repeats)
@@ -29,6 +30,9 @@ for word in params.query["words"]:
         *memory.resolved(n, step, fit["floor"]), fit["tail_start"], 0.0, fit["min_decay_factor"],
         fit.get("min_evidence", memory.MIN_EVIDENCE),
     )  # fmt: skip
+    if recurrent:  # exact as n -> infinity: the fixed points of the repeated word's cell maps
+        embedding = model.embed.weight[vocabulary.index(word)]
+        rates[word] = fixed_point.asymptotic_rate(fixed_point.fixed_points(model.lstm, embedding))
     rows += [
         {"figure": figure, "model": kind, "word": word, "repeats": k + 1, "score": s,
          "memory": step[k] if k < len(step) else np.nan}
@@ -46,20 +50,30 @@ rows_claims = [
     )
 ]
 polar = set(params.corpus["positive"]) | set(params.corpus["negative"])
-rows_claims += [
-    memory.decay_claim(figure, f'{kind}, word "{word}"', fits[word], params.spec["expect"])
-    for word in params.query["words"]
-    if word in polar
-]
+for word in params.query["words"]:
+    if word not in polar:
+        continue
+    subject = f'{kind}, word "{word}"'
+    if recurrent and params.spec["expect"] == "exponential":
+        rows_claims.append(
+            fixed_point.linearised_decay_claim(figure, subject, rates[word], fits[word])
+        )
+    else:
+        rows_claims.append(memory.decay_claim(figure, subject, fits[word], params.spec["expect"]))
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-memory_plots.repetition_panels(left, right, scores, fit["floor"])
+memory_plots.repetition_panels(left, right, scores, fit["floor"], rates)
 labels = ", ".join(f"{w}: {f.label}" for w, f in fits.items())
+if recurrent:
+    labels += "\nasymptotic rate (fixed points): " + ", ".join(
+        f"{w} >= {r:.3g}" for w, r in rates.items()
+    )
 fig.suptitle(
     f"{figure}: {params.spec.get('title', kind)}\n"
     f"test accuracy {accuracy:.3f}; tail fits: {labels}",
     fontsize=9,
 )
+fig.subplots_adjust(top=0.82)
 plotting.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
 io.write_csv(snakemake.output.csv, pd.DataFrame(rows))
 io.write_csv(snakemake.output.claims, pd.DataFrame(rows_claims, columns=claims.COLUMNS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -41,15 +42,30 @@ def mean_memory_panel(
 
 
 def repetition_panels(
-    score_ax: plt.Axes, memory_ax: plt.Axes, scores: Mapping[str, np.ndarray], floor: float
+    score_ax: plt.Axes,
+    memory_ax: plt.Axes,
+    scores: Mapping[str, np.ndarray],
+    floor: float,
+    rates: Mapping[str, float] | None = None,
 ) -> None:
-    """Left: score s(n) of n repeats of each word; right: |s(n+1) - s(n)| on a log axis."""
+    """Left: score s(n) of n repeats of each word; right: |s(n+1) - s(n)| on a log axis, with
+    (``rates``) a dashed line e^(-r n) of each word's asymptotic rate r through its last point
+    above the floor."""
     for word, s in scores.items():
         n = np.arange(1, len(s) + 1)
         score_ax.plot(n, s, lw=1.3, label=f'"{word}"')
         step = np.abs(np.diff(s))
         shown = step > floor
-        memory_ax.plot(n[:-1][shown], step[shown], lw=1.3, label=f'"{word}"')
+        line = memory_ax.plot(n[:-1][shown], step[shown], lw=1.3, label=f'"{word}"')[0]
+        rate = (rates or {}).get(word, math.nan)
+        if np.isfinite(rate) and shown.any():
+            last = n[:-1][shown][-1]
+            span = np.linspace(0.6 * last, last, 20)
+            anchor = step[shown][-1]
+            memory_ax.plot(
+                span, anchor * np.exp(-rate * (span - last)), ls="--", lw=1.0,
+                color=line.get_color(),
+            )  # fmt: skip
     score_ax.set_xlabel("repeats n")
     score_ax.set_ylabel("sentiment score s(n) = P(positive)")
     score_ax.set_ylim(-0.03, 1.03)
@@ -57,6 +73,9 @@ def repetition_panels(
     memory_ax.set_xlabel("repeats n")
     memory_ax.set_ylabel("|s(n+1) - s(n)|")
     memory_ax.axhline(floor, color="0.6", lw=0.8, ls=":")
+    if rates:
+        memory_ax.plot([], [], ls="--", lw=1.0, color="0.3", label="asymptotic rate (fixed points)")
+        memory_ax.legend(fontsize=7, frameon=False, loc="upper right")
     score_ax.legend(fontsize=8, frameon=False)
 
 
