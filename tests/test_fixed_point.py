@@ -48,9 +48,14 @@ def test_a_bidirectional_stack_decays_no_slower_than_its_slowest_cell():
     """The classifier's log-odds under n repeats (both directions, two layers) against the
     rate of its slowest cell: the memory decays at least that fast, and no faster."""
     spec = sentiment.SentimentModelSpec("stacked_bilstm", 10, embedding=4, hidden=6, layers=2)
-    model = sentiment.build_model(spec, 3).double()
+    model = sentiment.build_model(spec, 3).float()  # as trained
     points = fixed_point.fixed_points(model.lstm, model.embed.weight[5])
+    assert model.lstm.weight_ih_l0.dtype == torch.float32  # the module is left as it was
+    model = model.double()
     assert [(p.layer, p.reverse) for p in points] == [(0, False), (0, True), (1, False), (1, True)]
+    # the model's own output in the middle of a long repeat is the last layer's fixed point:
+    # layer 2 fed [backward, forward] instead of [forward, backward] would miss it
+    assert all(p.on_orbit for p in points)
     rate = fixed_point.asymptotic_rate(points)
     scores = sentiment.repetition_scores(model, 5, 60)
     log_odds = np.log(scores / (1 - scores))
@@ -58,7 +63,7 @@ def test_a_bidirectional_stack_decays_no_slower_than_its_slowest_cell():
 
 
 def test_a_cell_that_keeps_its_state_has_no_decay_rate():
-    """Forget gate 1, input gate 0 (biases +-30): c' = c, an eigenvalue 1, rate 0."""
+    """Forget gate 1, input gate 0 (biases +-30): c' = c, an eigenvalue within rounding of 1."""
     model = lstm(2, input_size=2, hidden_size=3)
     with torch.no_grad():
         model.weight_ih_l0.zero_()
@@ -66,7 +71,19 @@ def test_a_cell_that_keeps_its_state_has_no_decay_rate():
         model.bias_hh_l0.zero_()
         model.bias_ih_l0.copy_(torch.tensor([-30.0] * 3 + [30.0] * 3 + [0.0] * 6))
     points = fixed_point.fixed_points(model, torch.ones(2, dtype=torch.float64))
-    assert fixed_point.asymptotic_rate(points) == pytest.approx(0.0, abs=1e-12)
+    rate = fixed_point.asymptotic_rate(points)
+    assert rate == pytest.approx(0.0, abs=1e-12)
+    row = fixed_point.linearised_decay_claim("F", "kept", rate, fit("exponential"), 200)
+    assert row["verdict"] == "fail"
+
+
+def test_a_model_that_settles_elsewhere_gives_no_rate():
+    points = [
+        fixed_point.CellFixedPoint(0, False, 0.5, 0.0),
+        fixed_point.CellFixedPoint(1, False, 0.5, 0.0, on_orbit=False),
+    ]
+    assert math.isnan(fixed_point.asymptotic_rate(points))
+    assert math.isnan(fixed_point.asymptotic_rate([]))
 
 
 def test_an_orbit_that_has_not_converged_gives_no_rate():
@@ -85,10 +102,11 @@ def fit(label):
         (0.11, "exponential", True),
         (0.11, "polynomial", False),  # a contradicting tail fit: no claim
         (0.0, "exponential", False),
+        (0.004, "exponential", False),  # below 1 / repeats: no decay the query shows
         (math.nan, "exponential", False),
     ],
 )
 def test_linearised_claim(rate, label, passed):
-    row = fixed_point.linearised_decay_claim("F", 'lstm, word "good"', rate, fit(label))
+    row = fixed_point.linearised_decay_claim("F", 'lstm, word "good"', rate, fit(label), 200)
     assert row["verdict"] == ("pass" if passed else "fail")
     assert f"tail fit {label}" in row["value"]

@@ -381,12 +381,23 @@ def dominated_losses(error_of, sensitivity_of, draws=30, seed=0):
     }
 
 
-def test_perturbation_dominated_curves_are_read_from_their_excess():
+@pytest.mark.parametrize(
+    "memory, reachable",
+    [("exponential", True), (None, False), ("polynomial", False)],
+)
+def test_perturbation_dominated_curves_are_read_from_their_excess(memory, reachable):
     """E_m(0) falls like m^-3, S_m = 100 at every width: the crossings beta* ~ sqrt(dE0/dS) are
     set by the draws' jitter, the perturbation excess S_m beta_1^2 is bounded: stable."""
     losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
     result = analyse(
-        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(0), zero_loss=1.0
+        BETAS,
+        losses,
+        {m: 0.1 for m in WIDTHS},
+        CONFIG,
+        np.random.default_rng(0),
+        zero_loss=1.0,
+        margin_reachable=reachable,
+        target_memory=memory,
     )
     assert result.improving_pairs == 4 and result.evidence == "sensitivity"
     assert "perturbation parts meet" in result.precondition
@@ -397,7 +408,37 @@ def test_perturbation_dominated_curves_are_read_from_their_excess():
     assert result.beta0_beyond_grid  # no student diverges on the grid
     rows = stability_claims("F", result.to_dict(), "stable", CONFIG)
     assert [row["verdict"] for row in rows] == ["pass"] * 5
-    assert "stays bounded" in rows[1]["claim"]
+    assert "grows slower than m^0.5" in rows[1]["claim"]
+
+
+def test_a_bounded_excess_under_a_reachable_margin_needs_exponential_memory():
+    """Students of polynomial memory keep their excess bounded at a few widths too (IAT-2,
+    IAT-7a), so with the memory unknown the sensitivity's stable reading is undetermined."""
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    result = analyse(
+        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(0), zero_loss=1.0
+    )
+    assert result.evidence == "sensitivity" and result.verdict == "undetermined"
+    assert "does not separate memories" in result.reason
+
+
+def test_an_unresolved_or_diverged_excess_counts_against_stable():
+    widths = np.array([2.0, 4.0, 8.0])
+    assert stability.excess_slope(widths, np.array([math.inf, 1e-3, 1e-3])) == math.inf
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    losses[32] = [losses[32][0]] + [np.full(30, math.inf) for _ in BETAS[1:]]  # diverges at once
+    result = analyse(
+        BETAS,
+        losses,
+        {m: 0.1 for m in WIDTHS},
+        CONFIG,
+        np.random.default_rng(0),
+        zero_loss=1.0,
+        margin_reachable=False,
+    )
+    assert result.evidence == "sensitivity" and result.excess[-1] == math.inf
+    assert result.excess_slope_high == math.inf and result.verdict == "undetermined"
+    assert not result.beta0_beyond_grid and result.beta0 == pytest.approx(BETAS[1])
 
 
 @pytest.mark.parametrize("reachable", [True, False])
@@ -418,9 +459,10 @@ def test_a_growing_excess_never_reads_unstable(reachable):
     assert result.evidence == "sensitivity"
     assert result.excess_slope == pytest.approx(2.0, abs=0.1)
     assert result.verdict == "undetermined"
-    assert "not shown to stay bounded" in result.reason
+    assert "not shown to grow slower" in result.reason
     rows = stability_claims("F", result.to_dict(), "unstable", CONFIG)
-    assert "blow-ups move left" in rows[1]["claim"] and rows[-1]["verdict"] == "fail"
+    assert "can read unstable" in rows[1]["claim"]
+    assert rows[1]["verdict"] == rows[-1]["verdict"] == "fail"
 
 
 def test_too_few_resolved_pairs_fall_back_to_the_excess_not_to_undetermined():
@@ -428,7 +470,13 @@ def test_too_few_resolved_pairs_fall_back_to_the_excess_not_to_undetermined():
     precondition (a meaningful fall over the widths) holds, the crossings' does not."""
     losses = dominated_losses(lambda m: 1e-4 if m == 2 else 1e-6, lambda m: 50.0 / m)
     result = analyse(
-        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(0), zero_loss=1.0
+        BETAS,
+        losses,
+        {m: 0.1 for m in WIDTHS},
+        CONFIG,
+        np.random.default_rng(0),
+        zero_loss=1.0,
+        target_memory="exponential",
     )
     assert result.improving_pairs == 1 and result.evidence == "sensitivity"
     assert "too few resolved pairs" in result.precondition

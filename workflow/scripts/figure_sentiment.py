@@ -56,7 +56,7 @@ for word in params.query["words"]:
     subject = f'{kind}, word "{word}"'
     if recurrent and params.spec["expect"] == "exponential":
         rows_claims.append(
-            fixed_point.linearised_decay_claim(figure, subject, rates[word], fits[word])
+            fixed_point.linearised_decay_claim(figure, subject, rates[word], fits[word], repeats)
         )
     else:
         rows_claims.append(memory.decay_claim(figure, subject, fits[word], params.spec["expect"]))

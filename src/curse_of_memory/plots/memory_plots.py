@@ -58,7 +58,7 @@ def repetition_panels(
         shown = step > floor
         line = memory_ax.plot(n[:-1][shown], step[shown], lw=1.3, label=f'"{word}"')[0]
         rate = (rates or {}).get(word, math.nan)
-        if np.isfinite(rate) and shown.any():
+        if np.isfinite(rate) and rate > 0 and shown.any():
             last = n[:-1][shown][-1]
             span = np.linspace(0.6 * last, last, 20)
             anchor = step[shown][-1]
@@ -74,7 +74,9 @@ def repetition_panels(
     memory_ax.set_ylabel("|s(n+1) - s(n)|")
     memory_ax.axhline(floor, color="0.6", lw=0.8, ls=":")
     if rates:
-        memory_ax.plot([], [], ls="--", lw=1.0, color="0.3", label="asymptotic rate (fixed points)")
+        memory_ax.plot(
+            [], [], ls="--", lw=1.0, color="0.3", label="asymptotic rate bound (fixed points)"
+        )
         memory_ax.legend(fontsize=7, frameon=False, loc="upper right")
     score_ax.legend(fontsize=8, frameon=False)
 

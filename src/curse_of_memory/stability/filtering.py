@@ -45,9 +45,12 @@ def filter_row(
         row[f"crossing_m{a}_m{b}_high"] = analysis["crossings_high"][i]
     for m, margin in zip(widths, analysis["margins"]):
         row[f"margin_m{m}"] = margin
+    for m, excess in zip(widths, analysis.get("excess", [])):
+        row[f"excess_m{m}"] = excess
     row.update(
         evidence=analysis["evidence"],
         improvement=analysis["improvement"],
+        excess_slope=analysis.get("excess_slope", float("nan")),
         margin_slope=analysis["margin_slope"],
         verdict=analysis["verdict"],
         status=status,

@@ -11,11 +11,17 @@ Crossings only mean something for students that approximate the target (the theo
 a sequence of students whose error goes to 0 as m grows), so the evidence is chosen by the
 precondition (:func:`precondition`):
 
-- ``crossings``: E_m(0) falls from the smallest to the largest width by at least
-  ``min_improvement`` and at least ``min_crossings`` consecutive pairs are *resolved*: E_m(0)
-  falls by ``min_improvement`` within the pair too (a pair that improves less starts its curves
+- ``blow-ups``: every student represents the target to the resolution of the beta grid
+  (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
+  one mode represents exactly). Crossings of curves that all start at rounding level are noise;
+  stability is then the boundedness of E_m(beta) itself, and the trend is that of the blow-up
+  points b_m, the first beta at which E_m diverges (+inf), at the geometric midpoint of its
+  grid interval;
+- ``crossings``: otherwise, E_m(0) falls from the smallest to the largest width by at least
+  ``min_improvement``, at least ``min_crossings`` consecutive pairs are *resolved* (E_m(0)
+  falls by ``min_improvement`` within the pair too: a pair that improves less starts its curves
   within one grid step of each other, so where they meet says little about the trend; such a
-  crossing is reported, never used);
+  crossing is reported, never used), and some curve is not perturbation-dominated (below);
 - ``sensitivity``: E_m(0) falls from the smallest to the largest width by ``min_improvement``
   (the students approximate the target) but the crossings cannot carry the trend: fewer than
   ``min_crossings`` pairs are resolved, or every curve is *perturbation-dominated* at the
@@ -26,17 +32,16 @@ precondition (:func:`precondition`):
   draws. The evidence is then the definition's own quantity: stable approximation means
   E(beta) = limsup_m E_m(beta) stays bounded near beta = 0, so the trend is that of the
   perturbation excess s_m = E_m(beta_1) - E_m(0) in m, the least-squares slope of log s_m on
-  log m (+inf when a student diverges at beta_1). It reads ``stable`` (the slope's interval lies
-  below slope_tolerance) or ``undetermined``, never ``unstable``: a sensitivity that grows at a
-  few widths does not show E_m(beta) diverging at every beta > 0 (the blow-up points moving to
-  0), which the crossings and blow-ups read;
-- ``blow-ups``: every student represents the target to the resolution of the beta grid
-  (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
-  one mode represents exactly). Crossings of curves that all start at rounding level are noise;
-  stability is then the boundedness of E_m(beta) itself, and the trend is that of the blow-up
-  points b_m, the first beta at which E_m diverges (+inf), at the geometric midpoint of its
-  grid interval;
-- ``none``: neither; the verdict is ``undetermined`` with what would resolve it.
+  log m (+inf when a student diverges at beta_1, even the narrowest; nan when some s_m <= 0:
+  both count against ``stable``). It reads ``stable`` when the excess grows slower than
+  m^slope_tolerance (the slope's interval lies below it) and ``undetermined`` otherwise, never
+  ``unstable``: a sensitivity that grows at a few widths does not show E_m(beta) diverging at
+  every beta > 0 (the blow-up points moving to 0), and blow-up points alone do not separate
+  exponential from polynomial memory. Under a reachable margin its ``stable`` also needs the
+  target's memory known to be exponential (:func:`theorem_check`): at these widths the students
+  of polynomial memory keep their excess bounded too;
+- ``none``: E_m(0) does not fall by ``min_improvement``; the verdict is ``undetermined`` with
+  what would resolve it.
 
 A crossing that does not happen on the grid is *beyond the grid*: all we know is beta* >
 beta_max. One reached already at the first beta is *below the grid*: beta* <= beta_1. Neither
@@ -136,6 +141,12 @@ def log_slope(x: np.ndarray, y: np.ndarray) -> float:
     if keep.sum() < 2:
         return math.nan
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def perturbation_excess(curves: Sequence[np.ndarray]) -> np.ndarray:
+    """s_m = E_m(beta_1) - E_m(0) of each curve (nan when E_m(0) is already +inf)."""
+    with np.errstate(invalid="ignore"):
+        return np.array([curve[1] - curve[0] for curve in curves], dtype=float)
 
 
 def excess_slope(widths: np.ndarray, excess: np.ndarray) -> float:
@@ -355,12 +366,11 @@ def _trends(
     crossings = crossing_points(betas, curves)
     blowups = np.array([blowup_point(betas, curve) for curve in curves])
     bounds = slope_bounds(crossings, pair_widths, used, betas)
-    excess = np.array([curve[1] - curve[0] for curve in curves])
     return (
         trend(crossings, pair_widths, used),
         trend(blowups, widths),
         bounds,
-        excess_slope(widths, excess),
+        excess_slope(widths, perturbation_excess(curves)),
     )
 
 
@@ -443,7 +453,7 @@ def analyse(
             resampled.append(perturbation_curve([losses[m][0]] + [v[pick] for v in losses[m][1:]]))
         samples.append(_trends(betas, resampled, widths_arr, used))
 
-    chosen = 0 if gate.evidence == "crossings" else 1  # beta_0 from the crossings or blow-ups
+    chosen = 1 if gate.evidence in ("sensitivity", "blow-ups") else 0  # beta_0 from blow-ups
     below_grid = (crossing.points > 0) & (crossing.points <= betas[1])  # 0: no improvement
     cross_low, cross_high = _pointwise_interval(
         [c.points for c, _, _, _ in samples] or [crossing.points], config.confidence
@@ -470,7 +480,7 @@ def analyse(
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
     verdict, reason, resolve = theorem_check(
-        verdict, reason, resolve, target_memory, margin_reachable
+        verdict, reason, resolve, target_memory, margin_reachable, gate.evidence
     )
     if verdict == "undetermined" and not resolve:
         resolve = (
@@ -499,7 +509,7 @@ def analyse(
         blowup_slope=blowup.slope,
         blowup_slope_low=blowup_interval[0],
         blowup_slope_high=blowup_interval[1],
-        excess=(at_first - errors).tolist(),
+        excess=perturbation_excess(curves).tolist(),
         excess_slope=sensitivity,
         excess_slope_low=excess_interval[0],
         excess_slope_high=excess_interval[1],
@@ -519,21 +529,37 @@ def analyse(
 
 
 def theorem_check(
-    verdict: str, reason: str, resolve: str, target_memory: str | None, margin_reachable: bool
+    verdict: str,
+    reason: str,
+    resolve: str,
+    target_memory: str | None,
+    margin_reachable: bool,
+    evidence: str = "crossings",
 ) -> tuple[str, str, str]:
-    """(verdict, reason, resolve), with ``stable`` turned ``undetermined`` when the theorem rules
-    it out: the target's memory is known exactly, is not labelled exponential, and the margin
-    is reachable."""
-    known = target_memory is not None
-    if verdict != "stable" or not margin_reachable or not known or target_memory == EXPONENTIAL:
+    """(verdict, reason, resolve), with ``stable`` turned ``undetermined`` under a reachable margin
+    when the theorem rules it out (the target's memory is known exactly and is not labelled
+    exponential) or when it rests on the sensitivity and the memory is not known to be
+    exponential (module docstring)."""
+    if verdict != "stable" or not margin_reachable or target_memory == EXPONENTIAL:
+        return verdict, reason, resolve
+    wider = "wider students, until they resolve the memory's tail and their margin has to shrink"
+    if target_memory is not None:
+        return (
+            "undetermined",
+            f"{reason}; but the target's memory (known exactly) is {target_memory}, not "
+            "exponential, which no parameterization with a reachable margin approximates "
+            "stably as m grows (the theorem): stability seen at these widths is a finite-width "
+            "reading",
+            wider,
+        )
+    if evidence != "sensitivity":
         return verdict, reason, resolve
     return (
         "undetermined",
-        f"{reason}; but the target's memory (known exactly) is {target_memory}, not exponential, "
-        "which no "
-        "parameterization with a reachable margin approximates stably as m grows (the theorem): "
-        "stability seen at these widths is a finite-width reading",
-        "wider students, until they resolve the memory's tail and their margin has to shrink",
+        f"{reason}; but under a reachable margin a bounded excess does not separate memories at "
+        "these widths (measured: students of polynomial memory keep theirs bounded too), and "
+        "this target's memory is not known exactly",
+        f"{wider}, or resolved width pairs whose crossings carry the trend",
     )
 
 
@@ -586,8 +612,9 @@ def _decide_bounded(
     margin_waived: bool,
     margin_note: str,
 ) -> tuple[str, str]:
-    """Verdict from the sensitivity: ``stable`` when the perturbation excess stays bounded in m
-    (slope interval below +slope_tolerance) and the margin agrees, else ``undetermined``."""
+    """Verdict from the sensitivity: ``stable`` when the perturbation excess grows slower than
+    m^slope_tolerance (its slope interval lies below it) and the margin agrees, else
+    ``undetermined``."""
     low, high = slope_interval
     tol = config.slope_tolerance
     note = (
@@ -596,11 +623,15 @@ def _decide_bounded(
     )
     if high >= tol:
         return "undetermined", (
-            f"the perturbation excess is not shown to stay bounded as m grows: {note}; "
+            f"the perturbation excess is not shown to grow slower than m^{tol:g}: {note}; "
             f"{margin_note} (a growing excess alone never reads unstable)"
         )
     if not margin_collapses or margin_waived:
-        return "stable", f"E_m(beta) stays bounded as m grows: {note}; {margin_note}"
+        return (
+            "stable",
+            f"the perturbation excess grows slower than m^{tol:g}: {note}; {margin_note}",
+        )
     return "undetermined", (
-        f"E_m(beta) stays bounded but the margin collapses: {note}; {margin_note}"
+        f"the perturbation excess grows slower than m^{tol:g} but the margin collapses: {note}; "
+        f"{margin_note}"
     )
