@@ -257,7 +257,8 @@ def read_csv(
 ) -> pd.DataFrame:
     """Read a CSV written by this package; missing ``columns`` mean a corrupt file. With
     ``identities``, the record on its first line is checked as :func:`load_tensors` checks,
-    and the table against the digest."""
+    and the table against the digest, before it is parsed (a truncated table is reported as
+    such, wherever the cut falls)."""
     from io import BytesIO
 
     import pandas as pd  # loaded only by the stages that handle tables
@@ -265,16 +266,19 @@ def read_csv(
     expected = _expected(path, identities)
     try:
         raw = Path(path).read_bytes()
-        first, _, table = raw.partition(b"\n")
-        recorded = first.startswith(CSV_IDENTITY.encode())
-        frame = pd.read_csv(BytesIO(table if recorded else raw))
-    except (OSError, ValueError) as error:
+    except OSError as error:
         _refuse(path, f"not a readable CSV: {error}", expected)
+    first, _, table = raw.partition(b"\n")
+    recorded = first.startswith(CSV_IDENTITY.encode())
     if expected is not None:
         text, _, digest = first.decode(errors="replace").rpartition(CSV_DIGEST)
         _check(path, identity.decode(text[len(CSV_IDENTITY) :]) if recorded else None, expected)
         if hashlib.sha256(table).hexdigest() != digest:
             _refuse(path, "its table does not match the sha256 on its first line", expected)
+    try:
+        frame = pd.read_csv(BytesIO(table if recorded else raw))
+    except ValueError as error:
+        _refuse(path, f"not a readable CSV: {error}", expected)
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         _refuse(path, f"missing columns {missing}", expected)
