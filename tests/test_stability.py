@@ -381,6 +381,13 @@ def dominated_losses(error_of, sensitivity_of, draws=30, seed=0):
     }
 
 
+def analyse_losses(losses, margins=None, **options):
+    """analyse() on ``losses`` with the test grid and config, margins 0.1 unless given."""
+    margins = margins or {m: 0.1 for m in losses}
+    rng = np.random.default_rng(0)
+    return analyse(BETAS, losses, margins, CONFIG, rng, zero_loss=1.0, **options)
+
+
 @pytest.mark.parametrize(
     "memory, reachable",
     [("exponential", True), (None, False), ("polynomial", False)],
@@ -389,16 +396,7 @@ def test_perturbation_dominated_curves_are_read_from_their_excess(memory, reacha
     """E_m(0) falls like m^-3, S_m = 100 at every width: the crossings beta* ~ sqrt(dE0/dS) are
     set by the draws' jitter, the perturbation excess S_m beta_1^2 is bounded: stable."""
     losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
-    result = analyse(
-        BETAS,
-        losses,
-        {m: 0.1 for m in WIDTHS},
-        CONFIG,
-        np.random.default_rng(0),
-        zero_loss=1.0,
-        margin_reachable=reachable,
-        target_memory=memory,
-    )
+    result = analyse_losses(losses, margin_reachable=reachable, target_memory=memory)
     assert result.improving_pairs == 4 and result.evidence == "sensitivity"
     assert "perturbation parts meet" in result.precondition
     assert result.excess == pytest.approx([100.0 * BETAS[1] ** 2] * len(WIDTHS), rel=0.1)
@@ -414,10 +412,7 @@ def test_perturbation_dominated_curves_are_read_from_their_excess(memory, reacha
 def test_a_bounded_excess_under_a_reachable_margin_needs_exponential_memory():
     """Students of polynomial memory keep their excess bounded at a few widths too (IAT-2,
     IAT-7a), so with the memory unknown the sensitivity's stable reading is undetermined."""
-    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
-    result = analyse(
-        BETAS, losses, {m: 0.1 for m in WIDTHS}, CONFIG, np.random.default_rng(0), zero_loss=1.0
-    )
+    result = analyse_losses(dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0))
     assert result.evidence == "sensitivity" and result.verdict == "undetermined"
     assert "does not separate memories" in result.reason
 
@@ -427,15 +422,7 @@ def test_an_unresolved_or_diverged_excess_counts_against_stable():
     assert stability.excess_slope(widths, np.array([math.inf, 1e-3, 1e-3])) == math.inf
     losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
     losses[32] = [losses[32][0]] + [np.full(30, math.inf) for _ in BETAS[1:]]  # diverges at once
-    result = analyse(
-        BETAS,
-        losses,
-        {m: 0.1 for m in WIDTHS},
-        CONFIG,
-        np.random.default_rng(0),
-        zero_loss=1.0,
-        margin_reachable=False,
-    )
+    result = analyse_losses(losses, margin_reachable=False)
     assert result.evidence == "sensitivity" and result.excess[-1] == math.inf
     assert result.excess_slope_high == math.inf and result.verdict == "undetermined"
     assert not result.beta0_beyond_grid and result.beta0 == pytest.approx(BETAS[1])
@@ -446,16 +433,7 @@ def test_a_growing_excess_never_reads_unstable(reachable):
     """S_m ~ m^2: the students get more fragile, but growth at a few widths does not show
     E_m(beta) diverging at every beta (the blow-ups moving to 0), so: undetermined."""
     losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0 * m**2)
-    margins = {m: 0.5 / m for m in WIDTHS}
-    result = analyse(
-        BETAS,
-        losses,
-        margins,
-        CONFIG,
-        np.random.default_rng(0),
-        zero_loss=1.0,
-        margin_reachable=reachable,
-    )
+    result = analyse_losses(losses, {m: 0.5 / m for m in WIDTHS}, margin_reachable=reachable)
     assert result.evidence == "sensitivity"
     assert result.excess_slope == pytest.approx(2.0, abs=0.1)
     assert result.verdict == "undetermined"
@@ -469,15 +447,7 @@ def test_too_few_resolved_pairs_fall_back_to_the_excess_not_to_undetermined():
     """E_m(0) falls x100 from m = 2 to 4 and stays there (one resolved pair): the SPEC's
     precondition (a meaningful fall over the widths) holds, the crossings' does not."""
     losses = dominated_losses(lambda m: 1e-4 if m == 2 else 1e-6, lambda m: 50.0 / m)
-    result = analyse(
-        BETAS,
-        losses,
-        {m: 0.1 for m in WIDTHS},
-        CONFIG,
-        np.random.default_rng(0),
-        zero_loss=1.0,
-        target_memory="exponential",
-    )
+    result = analyse_losses(losses, target_memory="exponential")
     assert result.improving_pairs == 1 and result.evidence == "sensitivity"
     assert "too few resolved pairs" in result.precondition
     assert result.excess_slope == pytest.approx(-1.0, abs=0.1)
@@ -486,7 +456,6 @@ def test_too_few_resolved_pairs_fall_back_to_the_excess_not_to_undetermined():
 
 def test_a_bounded_excess_with_a_collapsing_margin_is_undetermined():
     losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
-    margins = {m: 1.0 / m for m in WIDTHS}
-    result = analyse(BETAS, losses, margins, CONFIG, np.random.default_rng(0), zero_loss=1.0)
+    result = analyse_losses(losses, {m: 1.0 / m for m in WIDTHS})
     assert result.evidence == "sensitivity" and result.verdict == "undetermined"
     assert "margin collapses" in result.reason
