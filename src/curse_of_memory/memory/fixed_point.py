@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -109,10 +109,7 @@ def fixed_points(
     middle = output.reshape(2 * iterations, -1)[iterations]
     on_orbit = bool(torch.linalg.vector_norm(middle - layer_input) <= math.sqrt(CONVERGED))
     last = len(points) - len(directions)
-    return points[:last] + [
-        CellFixedPoint(p.layer, p.reverse, p.spectral_radius, p.residual, on_orbit)
-        for p in points[last:]
-    ]
+    return points[:last] + [replace(point, on_orbit=on_orbit) for point in points[last:]]
 
 
 def asymptotic_rate(points: Sequence[CellFixedPoint]) -> float:
