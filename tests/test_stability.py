@@ -200,7 +200,7 @@ def test_crossings_beyond_the_grid_do_not_inflate_beta0():
     assert result.verdict == "undetermined"  # one crossing on the grid: no trend
 
 
-def least_squares_analysis(kernel):
+def least_squares_analysis(kernel, draws=10):
     """Linear students fitted by least squares to a kernel, perturbed exactly, analysed."""
     import torch
 
@@ -220,13 +220,13 @@ def least_squares_analysis(kernel):
     )
     w = time_weights(100, 2.0)
     betas = perturbation.beta_grid()
-    config = perturbation.PerturbationConfig(betas=tuple(betas), draws=10)
+    config = perturbation.PerturbationConfig(betas=tuple(betas), draws=draws)
     losses, margins = {}, {}
     for m in (2, 4, 8, 14):
         student = models.StudentRNN(models.StudentSpec(width=m), seeding.torch_generator(0, m))
         least_squares.fit_result(student, data, w, log=lambda _: None)
         raw = student.raw()
-        directions = perturbation.draw_directions(raw, 10, seeding.torch_generator(1, m))
+        directions = perturbation.draw_directions(raw, draws, seeding.torch_generator(1, m))
         losses[m] = perturbation.perturbation_losses(
             student.spec, raw, data["test/x"], data["test/y"], w, config, directions
         )
@@ -243,10 +243,15 @@ def test_exponential_memory_represented_by_one_mode_is_stable_from_blowups():
     assert result.margins == pytest.approx([0.1] * 4)
 
 
-def test_polynomial_memory_is_never_stable():
-    result = least_squares_analysis({"family": "pol", "s": 1.0, "p": 1.1})
-    assert result.evidence == "crossings"  # E_m(0) falls by orders of magnitude
-    assert result.verdict != "stable", result.reason
+def test_polynomial_memory_reads_unstable_from_blowups_moving_toward_zero():
+    """Least-squares fits of (t+1)^-1.1 fall 1e9-fold, but from m = 4 on every curve is
+    perturbation-dominated at beta_1: the sensitivity carries the verdict, and the students
+    diverge at ever smaller perturbations while their margin collapses (IAT Figure 1b)."""
+    result = least_squares_analysis({"family": "pol", "s": 1.0, "p": 1.1}, draws=30)
+    assert result.evidence == "sensitivity", result.precondition
+    assert result.blowups[-1] < result.blowups[0] / 4
+    assert result.margin_slope < -CONFIG.margin_slope_tolerance
+    assert result.verdict == "unstable", result.reason
 
 
 def test_a_late_crossing_below_the_grid_cannot_support_a_stable_verdict():
@@ -429,7 +434,7 @@ def test_an_unresolved_or_diverged_excess_counts_against_stable():
 
 
 @pytest.mark.parametrize("reachable", [True, False])
-def test_a_growing_excess_never_reads_unstable(reachable):
+def test_a_growing_excess_without_blowups_is_undetermined(reachable):
     """S_m ~ m^2: the students get more fragile, but growth at a few widths does not show
     E_m(beta) diverging at every beta (the blow-ups moving to 0), so: undetermined."""
     losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0 * m**2)
@@ -439,8 +444,55 @@ def test_a_growing_excess_never_reads_unstable(reachable):
     assert result.verdict == "undetermined"
     assert "not shown to grow slower" in result.reason
     rows = stability_claims("F", result.to_dict(), "unstable", CONFIG)
-    assert "can read unstable" in rows[1]["claim"]
+    assert "blow-ups move left" in rows[1]["claim"]
     assert rows[1]["verdict"] == rows[-1]["verdict"] == "fail"
+
+
+def diverging_losses(first_infinite_of):
+    """dominated_losses with width m diverging (+inf) from beta index first_infinite_of(m)."""
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0 * m)
+    for m, rows in losses.items():
+        for i in range(first_infinite_of(m), len(BETAS)):
+            rows[i] = np.full(rows[i].shape, math.inf)
+    return losses
+
+
+@pytest.mark.parametrize(
+    "reachable, collapse, expected",
+    [(True, True, "unstable"), (True, False, "undetermined"), (False, True, "undetermined")],
+)
+def test_blowups_moving_toward_zero_read_unstable_with_a_collapsing_margin(
+    reachable, collapse, expected
+):
+    """Width m diverges from beta = 1e-3 * 2^(10 - log2 m): b_m ~ 1/m, slope -1. Unstable only
+    when the mechanism is there too: a margin that perturbations reach and that collapses."""
+    losses = diverging_losses(lambda m: 11 - int(math.log2(m)))
+    margins = {m: (0.5 / m if collapse else 0.1) for m in WIDTHS}
+    result = analyse_losses(losses, margins, margin_reachable=reachable)
+    assert result.evidence == "sensitivity"
+    assert result.blowup_slope == pytest.approx(-1.0, abs=0.05)
+    assert result.blowup_slope_high < -CONFIG.slope_tolerance
+    assert result.verdict == expected, result.reason
+    rows = stability_claims("F", result.to_dict(), "unstable", CONFIG)
+    assert "blow-ups move left" in rows[1]["claim"] and rows[1]["verdict"] == "pass"
+
+
+def test_blowups_that_stay_put_do_not_read_unstable():
+    losses = diverging_losses(lambda m: 9)
+    result = analyse_losses(losses, {m: 0.5 / m for m in WIDTHS})
+    assert result.blowup_slope == pytest.approx(0.0, abs=1e-9)
+    assert result.verdict == "undetermined", result.reason
+
+
+def test_crossings_need_pairs_whose_narrower_curve_is_still_flat():
+    """Only m = 2 is approximated coarsely enough to stay flat at beta_1; the other pairs cross
+    where perturbation parts meet, so the four resolved pairs give one informative crossing."""
+    losses = dominated_losses(lambda m: 1.0 if m == 2 else 1e-5 / m**3, lambda m: 100.0)
+    result = analyse_losses(losses, margin_reachable=False)
+    assert result.improving_pairs == 4
+    assert result.crossings_resolved == [True, False, False, False]
+    assert result.evidence == "sensitivity"
+    assert "of those, 1 (needs >= 3)" in result.precondition
 
 
 def test_too_few_resolved_pairs_fall_back_to_the_excess_not_to_undetermined():

@@ -224,6 +224,20 @@ def resolved_pairs(errors: np.ndarray, config: StabilityConfig) -> np.ndarray:
         return errors[1:] * config.min_improvement <= errors[:-1]
 
 
+def informative_pairs(
+    errors: np.ndarray, at_first_beta: np.ndarray | None, config: StabilityConfig
+) -> np.ndarray:
+    """Pairs whose crossing is evidence: resolved, and the narrower curve still flat at beta_1
+    (E_{m_i}(beta_1) < min_improvement x E_{m_i}(0)), so that the wider student's perturbation
+    meets the narrower one's approximation error, not its perturbation part (module docstring)."""
+    used = resolved_pairs(errors, config)
+    if at_first_beta is None:
+        return used
+    narrower = np.asarray(at_first_beta, dtype=float)[:-1]
+    with np.errstate(invalid="ignore"):
+        return used & (narrower < config.min_improvement * np.asarray(errors, dtype=float)[:-1])
+
+
 @dataclass(frozen=True)
 class Precondition:
     """Which evidence the students support, and why (see the module docstring)."""
@@ -280,15 +294,14 @@ def precondition(
         f"{len(widths) - 1} width pairs (needs >= {needed})"
     )
     if improvement >= config.min_improvement:
-        dominated = at_first_beta is not None and bool(
-            np.all(np.asarray(at_first_beta) >= config.min_improvement * errors)
-        )
-        if improving >= needed and not dominated:
+        informative = int(np.sum(informative_pairs(errors, at_first_beta, config)))
+        if improving >= needed and informative >= needed:
             return Precondition("crossings", improvement, improving, worst, fall, "")
         why = (
-            f"every curve at beta_1 is at least {config.min_improvement:g} x its E_m(0), so "
-            "the crossings sit where perturbation parts meet"
-            if dominated
+            f"of those, {informative} (needs >= {needed}) have a narrower curve still flat at "
+            f"beta_1 (E_m(beta_1) < {config.min_improvement:g} x E_m(0)); the others cross "
+            "where perturbation parts meet"
+            if improving >= needed
             else "too few resolved pairs for the crossings"
         )
         return Precondition(
@@ -323,7 +336,7 @@ class StabilityAnalysis:
     evidence: str  # "crossings", "sensitivity", "blow-ups" or "none": what the verdict rests on
     precondition: str  # why that evidence
     crossings: list[float]
-    crossings_resolved: list[bool]  # pairs whose crossing is evidence (:func:`resolved_pairs`)
+    crossings_resolved: list[bool]  # pairs whose crossing is evidence (:func:`informative_pairs`)
     crossings_beyond_grid: list[bool]
     crossings_below_grid: list[bool]  # at or below the first beta: an upper bound
     crossings_low: list[float]
@@ -442,7 +455,7 @@ def analyse(
     done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
     at_first = np.array([curve[1] for curve in curves])
     gate = precondition(widths, errors, zero_loss, done, config, at_first)
-    used = resolved_pairs(errors, config)
+    used = informative_pairs(errors, at_first, config)
     crossing, blowup, bounds, sensitivity = _trends(betas, curves, widths_arr, used)
 
     samples = []
@@ -476,7 +489,11 @@ def analyse(
             "sensitivity": excess_interval,
             "blow-ups": blowup_interval,
         }[gate.evidence]
-        verdict, reason = decide(gate.evidence, interval, margin_slope, config, margin_reachable)
+        widest_diverges = bool(np.isfinite(blowup.points[-1]))
+        diverging = widest_diverges and blowup_interval[1] < -config.slope_tolerance
+        verdict, reason = decide(
+            gate.evidence, interval, margin_slope, config, margin_reachable, diverging
+        )
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
     verdict, reason, resolve = theorem_check(
@@ -569,8 +586,11 @@ def decide(
     margin_slope: float,
     config: StabilityConfig,
     margin_reachable: bool = True,
+    diverging: bool = False,
 ) -> tuple[str, str]:
-    """Three-way verdict from the trend's slope interval and the margin trend."""
+    """Three-way verdict from the trend's slope interval and the margin trend; ``diverging``
+    (the sensitivity only): the blow-up points move toward 0 (their interval lies below
+    -slope_tolerance, the widest student diverges on the grid)."""
     low, high = slope_interval
     if math.isnan(low) or math.isnan(high):
         return "undetermined", f"the trend of the {evidence} could not be estimated"
@@ -581,7 +601,10 @@ def decide(
     if not margin_reachable:
         margin_note += ", not reachable by perturbing w (stable parameterization)"
     if evidence == "sensitivity":
-        return _decide_bounded(slope_interval, config, margin_collapses, margin_waived, margin_note)
+        diverging = diverging and margin_reachable and (margin_collapses or margin_waived)
+        return _decide_bounded(
+            slope_interval, config, margin_collapses, margin_waived, margin_note, diverging
+        )
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if low == math.inf:
         trend_note = "no resolved pair of curves meets on the grid (every beta* > beta_max)"
@@ -611,20 +634,28 @@ def _decide_bounded(
     margin_collapses: bool,
     margin_waived: bool,
     margin_note: str,
+    diverging: bool = False,
 ) -> tuple[str, str]:
     """Verdict from the sensitivity: ``stable`` when the perturbation excess grows slower than
-    m^slope_tolerance (its slope interval lies below it) and the margin agrees, else
-    ``undetermined``."""
+    m^slope_tolerance (its slope interval lies below it) and the margin agrees; ``unstable``
+    when instead the students diverge at perturbations moving toward 0 (``diverging``: blow-up
+    points moving left, a reachable margin that collapses); else ``undetermined``."""
     low, high = slope_interval
     tol = config.slope_tolerance
     note = (
         f"perturbation excess E_m(beta_1) - E_m(0) ~ m^s, s in [{low:.2f}, {high:.2f}] "
         f"vs tolerance {tol:g}"
     )
+    blowups = f"the blow-up points move toward 0 and the margin collapses ({margin_note})"
+    if high >= tol and diverging:
+        return "unstable", f"{blowups}: E_m(beta) diverges at ever smaller beta; {note}"
+    if diverging:
+        return "undetermined", f"the perturbation excess is bounded ({note}) but {blowups}"
     if high >= tol:
         return "undetermined", (
             f"the perturbation excess is not shown to grow slower than m^{tol:g}: {note}; "
-            f"{margin_note} (a growing excess alone never reads unstable)"
+            f"{margin_note} (a growing excess alone never reads unstable: that needs blow-up "
+            "points moving toward 0 with a collapsing margin)"
         )
     if not margin_collapses or margin_waived:
         return (
