@@ -200,7 +200,7 @@ def test_crossings_beyond_the_grid_do_not_inflate_beta0():
     assert result.verdict == "undetermined"  # one crossing on the grid: no trend
 
 
-def least_squares_analysis(kernel, draws=10):
+def least_squares_analysis(kernel, draws=10, draw_seed=1):
     """Linear students fitted by least squares to a kernel, perturbed exactly, analysed."""
     import torch
 
@@ -226,7 +226,8 @@ def least_squares_analysis(kernel, draws=10):
         student = models.StudentRNN(models.StudentSpec(width=m), seeding.torch_generator(0, m))
         least_squares.fit_result(student, data, w, log=lambda _: None)
         raw = student.raw()
-        directions = perturbation.draw_directions(raw, draws, seeding.torch_generator(1, m))
+        generator = seeding.torch_generator(draw_seed, m)
+        directions = perturbation.draw_directions(raw, draws, generator)
         losses[m] = perturbation.perturbation_losses(
             student.spec, raw, data["test/x"], data["test/y"], w, config, directions
         )
@@ -243,15 +244,23 @@ def test_exponential_memory_represented_by_one_mode_is_stable_from_blowups():
     assert result.margins == pytest.approx([0.1] * 4)
 
 
-def test_polynomial_memory_reads_unstable_from_blowups_moving_toward_zero():
+@pytest.mark.parametrize("draw_seed", [1, 2, 3, 4])
+def test_polynomial_memory_is_read_from_blowups_moving_toward_zero(draw_seed):
     """Least-squares fits of (t+1)^-1.1 fall 1e9-fold, but from m = 4 on every curve is
     perturbation-dominated at beta_1: the sensitivity carries the verdict, and the students
-    diverge at ever smaller perturbations while their margin collapses (IAT Figure 1b)."""
-    result = least_squares_analysis({"family": "pol", "s": 1.0, "p": 1.1}, draws=30)
+    diverge at ever smaller perturbations while their margin collapses (IAT Figure 1b), in
+    every set of draws. Whether the interval clears the tolerance varies with the draws here
+    (slopes -0.56 to -0.77 over 8 sets), so the verdict is `unstable` or `undetermined`, never
+    `stable` (with the crossings it could be anything: their slope ranged from -2.5 to +2.9
+    over 20 sets of draws of the default run)."""
+    kernel = {"family": "pol", "s": 1.0, "p": 1.1}
+    result = least_squares_analysis(kernel, draws=30, draw_seed=draw_seed)
     assert result.evidence == "sensitivity", result.precondition
-    assert result.blowups[-1] < result.blowups[0] / 4
+    assert result.blowup_slope < -CONFIG.slope_tolerance
     assert result.margin_slope < -CONFIG.margin_slope_tolerance
-    assert result.verdict == "unstable", result.reason
+    assert result.verdict in ("unstable", "undetermined"), result.reason
+    if result.blowup_slope_high < -CONFIG.slope_tolerance:
+        assert result.verdict == "unstable", result.reason
 
 
 def test_a_late_crossing_below_the_grid_cannot_support_a_stable_verdict():
