@@ -316,6 +316,33 @@ def test_slope_bounds_are_the_extreme_slopes_over_what_the_grid_allows(points):
         assert got[0] == pytest.approx(got[1]) == pytest.approx(np.polyfit(x, np.log(points), 1)[0])
 
 
+@pytest.mark.parametrize("first_infinite", [(3, 5, 6, 9), (1, 4, 4, 2), (2, 2, 2, 2)])
+def test_blowup_slope_bounds_are_the_extreme_slopes_over_the_grid_intervals(first_infinite):
+    """Width i first diverges at BETAS[j]: its blow-up lies in (BETAS[j-1], BETAS[j]], in
+    (0, BETAS[1]] for j = 1; the bounds are the corner slopes of that box."""
+    widths = np.array([3.0, 5.0, 7.0, 11.0])
+    curves = []
+    for j in first_infinite:
+        curve = np.ones(BETAS.shape)
+        curve[j:] = math.inf
+        curves.append(curve)
+    points = np.array([blowup_point(BETAS, curve) for curve in curves])
+    j = np.array(first_infinite)
+    low = np.where(j == 1, -np.inf, np.log(BETAS[np.maximum(j - 1, 1)]))
+    expected = corner_slopes(np.log(widths), low, np.log(BETAS[j]))
+    got = stability.blowup_slope_bounds(points, widths, BETAS)
+    for value, oracle in zip(got, expected):
+        if abs(oracle) > 1e4:
+            assert math.isinf(value) and np.sign(value) == np.sign(oracle)
+        else:
+            assert value == pytest.approx(oracle, rel=1e-9, abs=1e-12)
+    assert got[0] <= log_slope(widths, points) <= got[1]
+    points[0] = math.nan  # beyond the grid: left out
+    assert stability.blowup_slope_bounds(points, widths, BETAS) == pytest.approx(
+        corner_slopes(np.log(widths[1:]), low[1:], np.log(BETAS[j[1:]]))
+    )
+
+
 def test_no_resolved_crossing_on_the_grid_means_they_stay_put_beyond_it():
     points = np.array([np.nan, np.nan, 0.003])
     used = np.array([True, True, False])  # the last pair does not fall by min_improvement

@@ -56,7 +56,9 @@ exact, one beyond it lies in [beta_max, inf), one below it in (0, beta_1]. "Stay
 on S_min and "move left" on S_max, so a censored crossing only ever counts against the verdict
 it could overturn. When no resolved pair crosses on the grid, every wider student stays below
 the narrower one up to beta_max: the crossings stay put at beta* > beta_max (S_min = inf).
-A blow-up beyond the grid is left out of the blow-up slope.
+A blow-up beyond the grid is left out of the blow-up slope; one on the grid is only known to
+lie in its grid interval (0 to beta_1 for a divergence at the first beta), so the blow-up
+slope's interval is taken over those intervals in the same way (:func:`blowup_slope_bounds`).
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
@@ -215,6 +217,30 @@ def slope_bounds(
     exact = np.log(np.where(beyond | below, 1.0, points))
     low = np.where(beyond, math.log(betas[-1]), np.where(below, -math.inf, exact))
     high = np.where(beyond, math.inf, np.where(below, math.log(betas[1]), exact))
+    return _slope_range(x, low, high)
+
+
+def blowup_slope_bounds(
+    points: np.ndarray, widths: np.ndarray, betas: np.ndarray
+) -> tuple[float, float]:
+    """(S_min, S_max) of the least-squares slope of log b_m on log m over the blow-ups on the
+    grid, each anywhere in its grid interval: (beta_{j-1}, beta_j] for a first divergence at
+    beta_j (:func:`blowup_point` places it at the midpoint), (0, beta_1] at the first beta.
+    Beyond-grid blow-ups are left out, as in the slope; (-inf, inf) with fewer than two."""
+    points = np.asarray(points, dtype=float)
+    on_grid = np.isfinite(points)
+    if on_grid.sum() < 2:
+        return -math.inf, math.inf
+    x = np.log(np.asarray(widths, dtype=float)[on_grid])
+    cell = np.searchsorted(betas, points[on_grid] * (1 - 1e-12))  # first beta >= the point
+    with np.errstate(divide="ignore"):
+        low = np.where(cell <= 1, -math.inf, np.log(betas[np.maximum(cell - 1, 0)]))
+    return _slope_range(x, low, np.log(betas[cell]))
+
+
+def _slope_range(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
+    """Smallest and largest least-squares slope on x of values y_i anywhere in [low_i, high_i]:
+    the slope is sum_i w_i y_i with w_i = (x_i - xbar) / sum_j (x_j - xbar)^2."""
     weights = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
     up, down = weights > 0, weights < 0
     smallest = np.sum(weights[up] * low[up]) + np.sum(weights[down] * high[down])
@@ -377,18 +403,18 @@ class StabilityAnalysis:
 
 def _trends(
     betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray, used: np.ndarray
-) -> tuple[Trend, Trend, tuple[float, float], float]:
-    """Crossing trend (over the ``used`` pairs), blow-up trend, the crossing slope bounds and the
-    slope of the perturbation excess at beta_1."""
+) -> tuple[Trend, Trend, tuple[float, float], float, tuple[float, float]]:
+    """Crossing trend (over the ``used`` pairs), blow-up trend, the crossing slope bounds, the
+    slope of the perturbation excess at beta_1 and the blow-up slope bounds."""
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
     blowups = np.array([blowup_point(betas, curve) for curve in curves])
-    bounds = slope_bounds(crossings, pair_widths, used, betas)
     return (
         trend(crossings, pair_widths, used),
         trend(blowups, widths),
-        bounds,
+        slope_bounds(crossings, pair_widths, used, betas),
         excess_slope(widths, perturbation_excess(curves)),
+        blowup_slope_bounds(blowups, widths, betas),
     )
 
 
@@ -461,7 +487,7 @@ def analyse(
     at_first = np.array([curve[1] for curve in curves])
     gate = precondition(widths, errors, zero_loss, done, config, at_first)
     used = informative_pairs(errors, at_first, config)
-    crossing, blowup, bounds, sensitivity = _trends(betas, curves, widths_arr, used)
+    crossing, blowup, bounds, sensitivity, blowup_bounds = _trends(betas, curves, widths_arr, used)
 
     samples = []
     for _ in range(config.bootstrap):
@@ -474,16 +500,18 @@ def analyse(
     chosen = 1 if gate.evidence in ("sensitivity", "blow-ups") else 0  # beta_0 from blow-ups
     below_grid = (crossing.points > 0) & (crossing.points <= betas[1])  # 0: no improvement
     cross_low, cross_high = _pointwise_interval(
-        [c.points for c, _, _, _ in samples] or [crossing.points], config.confidence
+        [sample[0].points for sample in samples] or [crossing.points], config.confidence
     )
     crossing_interval = _bounds_interval(
-        [b for _, _, b, _ in samples] or [bounds], config.confidence
+        [sample[2] for sample in samples] or [bounds], config.confidence
     )
-    blowup_interval = _interval([b.slope for _, b, _, _ in samples], config.confidence)
+    blowup_interval = _bounds_interval(
+        [sample[4] for sample in samples] or [blowup_bounds], config.confidence
+    )
     excess_interval = _unbounded_interval(
-        [s for _, _, _, s in samples] or [sensitivity], config.confidence
+        [sample[3] for sample in samples] or [sensitivity], config.confidence
     )
-    beta0_interval = _interval([pair[chosen].beta0 for pair in samples], config.confidence)
+    beta0_interval = _interval([sample[chosen].beta0 for sample in samples], config.confidence)
     margin_values = np.array([margins[m] for m in widths], dtype=float)
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
     if gate.evidence == "none":
