@@ -163,10 +163,9 @@ def shown_beta0(analysis: Mapping) -> float | None:
 
 
 def shown_crossings(analysis: Mapping) -> np.ndarray:
-    """The crossings to mark: those of resolved width pairs; an unresolved pair's is 0 (not
-    drawn), a resolved pair's beyond the grid nan (counted in the panel's note). None is marked
-    (all 0) when the verdict rests on the perturbation excess: its curves cross where their
-    perturbation parts meet, which says nothing of the trend."""
+    """The crossings to mark: those of informative width pairs (``crossings_resolved``); any
+    other pair's is 0 (not drawn), an informative pair's beyond the grid nan (counted in the
+    panel's note). None is marked (all 0) when the verdict rests on the sensitivity."""
     crossings = np.array(analysis["crossings"], dtype=float)
     resolved = np.array(analysis.get("crossings_resolved", [True] * len(crossings)), dtype=bool)
     if analysis.get("evidence") == "sensitivity":

@@ -326,7 +326,7 @@ def precondition(
     )
     if improvement >= config.min_improvement:
         informative = int(np.sum(informative_pairs(errors, at_first_beta, config)))
-        if improving >= needed and informative >= needed:
+        if informative >= needed:  # informative pairs are resolved ones
             return Precondition("crossings", improvement, improving, worst, fall, "")
         why = (
             f"of those, {informative} (needs >= {needed}) have a narrower curve still flat at "
