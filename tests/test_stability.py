@@ -484,9 +484,9 @@ def test_a_growing_excess_without_blowups_is_undetermined(reachable):
     assert rows[1]["verdict"] == rows[-1]["verdict"] == "fail"
 
 
-def diverging_losses(first_infinite_of):
+def diverging_losses(first_infinite_of, sensitivity_of=lambda m: 100.0 * m):
     """dominated_losses with width m diverging (+inf) from beta index first_infinite_of(m)."""
-    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0 * m)
+    losses = dominated_losses(lambda m: 1e-5 / m**3, sensitivity_of)
     for m, rows in losses.items():
         for i in range(first_infinite_of(m), len(BETAS)):
             rows[i] = np.full(rows[i].shape, math.inf)
@@ -511,6 +511,14 @@ def test_blowups_moving_toward_zero_read_unstable_with_a_collapsing_margin(
     assert result.verdict == expected, result.reason
     rows = stability_claims("F", result.to_dict(), "unstable", CONFIG)
     assert "blow-ups move left" in rows[1]["claim"] and rows[1]["verdict"] == "pass"
+
+
+def test_blowups_moving_toward_zero_with_a_bounded_excess_are_undetermined():
+    losses = diverging_losses(lambda m: 11 - int(math.log2(m)), lambda m: 100.0)
+    result = analyse_losses(losses, {m: 0.5 / m for m in WIDTHS})
+    assert result.excess_slope_high < CONFIG.slope_tolerance
+    assert result.blowup_slope_high < -CONFIG.slope_tolerance
+    assert result.verdict == "undetermined" and "bounded" in result.reason
 
 
 def test_blowups_that_stay_put_do_not_read_unstable():
