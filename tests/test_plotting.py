@@ -31,7 +31,7 @@ def test_title_names_evidence_and_expectation_and_beta0_only_when_stable():
 
 
 def test_only_resolved_crossings_are_marked():
-    analysis = {"crossings": [0.1, 0.002, math.nan], "crossings_resolved": [True, False, True]}
+    analysis = {"crossings": [0.1, 0.002, math.nan], "crossings_informative": [True, False, True]}
     shown = plotting.shown_crossings(analysis)
     assert shown[0] == 0.1 and shown[1] == 0.0 and math.isnan(shown[2])
     assert not plotting.shown_crossings({**analysis, "evidence": "sensitivity"}).any()

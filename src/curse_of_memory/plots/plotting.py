@@ -163,11 +163,11 @@ def shown_beta0(analysis: Mapping) -> float | None:
 
 
 def shown_crossings(analysis: Mapping) -> np.ndarray:
-    """The crossings to mark: those of informative width pairs (``crossings_resolved``); any
+    """The crossings to mark: those of informative width pairs (``crossings_informative``); any
     other pair's is 0 (not drawn), an informative pair's beyond the grid nan (counted in the
     panel's note). None is marked (all 0) when the verdict rests on the sensitivity."""
     crossings = np.array(analysis["crossings"], dtype=float)
-    resolved = np.array(analysis.get("crossings_resolved", [True] * len(crossings)), dtype=bool)
+    resolved = np.array(analysis.get("crossings_informative", [True] * len(crossings)), dtype=bool)
     if analysis.get("evidence") == "sensitivity":
         resolved[:] = False
     return np.where(resolved, crossings, 0.0)

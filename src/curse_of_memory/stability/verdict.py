@@ -24,7 +24,9 @@ precondition (:func:`precondition`):
   with the narrower curve not *perturbation-dominated* at the grid's first beta
   (E_m(beta_1) < min_improvement x E_m(0)), so that the crossing is where the wider student's
   perturbation reaches the narrower one's approximation error. Other crossings are reported,
-  never used;
+  never used. Such a crossing sits near sqrt(E_{m_i}(0) / S_{m_{i+1}}) (S: below), which moves
+  left whenever E_m(0) falls faster than S grows: harmless for ``stable``, and ``unstable``
+  also needs the margin to collapse;
 - ``sensitivity``: E_m(0) falls from the smallest to the largest width by ``min_improvement``
   (the students approximate the target) but too few pairs are informative. With
   E_m(beta) ~ E_m(0) + S_m beta^2 and S_m nearly equal across widths, two dominated curves
@@ -36,14 +38,15 @@ precondition (:func:`precondition`):
   s_m = E_m(beta_1) - E_m(0) in m, the least-squares slope of log s_m on log m (+inf when a
   student diverges at beta_1, even the narrowest; nan when some s_m <= 0: both count against
   ``stable``). It reads ``stable`` when the excess grows slower than m^slope_tolerance (the
-  slope's interval lies below it), and ``unstable`` when instead E_m(beta) diverges at ever
-  smaller beta: the blow-up points move toward 0 (their slope's interval lies below
-  -slope_tolerance, the widest student diverges on the grid) while a reachable margin collapses,
-  the theorem's mechanism (IAT-1b: blow-up slope -2.0 in all 20 draw sets). A growing excess
-  without diverging students is ``undetermined``: it does not show E_m(beta) unbounded at every
-  beta > 0. Under a reachable margin its ``stable`` also needs the target's memory known to be
-  exponential (:func:`theorem_check`): at these widths the students of polynomial memory keep
-  their excess bounded too;
+  slope's interval lies below it) and the blow-up points do not move toward 0, and
+  ``unstable`` when instead E_m(beta) diverges at ever smaller beta: the blow-up points move
+  toward 0 (their slope's interval lies below -slope_tolerance; a student that never diverges
+  on the grid counts as beyond it) while a reachable margin collapses, the theorem's mechanism
+  (IAT-1b: blow-up slope -2.0 in all 20 draw sets). A growing excess without diverging students
+  is ``undetermined``: it does not show E_m(beta) unbounded at every beta > 0; so is a bounded
+  excess with blow-ups moving toward 0. Under a reachable margin its ``stable`` also needs the
+  target's memory known to be exponential (:func:`theorem_check`): at these widths the students
+  of polynomial memory keep their excess bounded too;
 - ``none``: E_m(0) does not fall by ``min_improvement``; the verdict is ``undetermined`` with
   what would resolve it.
 
@@ -54,11 +57,11 @@ w_i = (x_i - xbar) / sum_j (x_j - xbar)^2, x = log m, so over what the grid allo
 crossing it ranges over [S_min, S_max] (:func:`slope_bounds`): a crossing on the grid is
 exact, one beyond it lies in [beta_max, inf), one below it in (0, beta_1]. "Stay put" is tested
 on S_min and "move left" on S_max, so a censored crossing only ever counts against the verdict
-it could overturn. When no resolved pair crosses on the grid, every wider student stays below
+it could overturn. When no informative pair crosses on the grid, every wider student stays below
 the narrower one up to beta_max: the crossings stay put at beta* > beta_max (S_min = inf).
-A blow-up beyond the grid is left out of the blow-up slope; one on the grid is only known to
-lie in its grid interval (0 to beta_1 for a divergence at the first beta), so the blow-up
-slope's interval is taken over those intervals in the same way (:func:`blowup_slope_bounds`).
+The blow-up slope's interval is taken in the same way (:func:`blowup_slope_bounds`): a blow-up
+is only known to lie in its grid interval (0 to beta_1 for a divergence at the first beta),
+one beyond the grid in [beta_max, inf); when no student diverges on the grid they stay put.
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
@@ -90,6 +93,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -223,25 +227,30 @@ def slope_bounds(
 def blowup_slope_bounds(
     points: np.ndarray, widths: np.ndarray, betas: np.ndarray
 ) -> tuple[float, float]:
-    """(S_min, S_max) of the least-squares slope of log b_m on log m over the blow-ups on the
-    grid, each anywhere in its grid interval: (beta_{j-1}, beta_j] for a first divergence at
-    beta_j (:func:`blowup_point` places it at the midpoint), (0, beta_1] at the first beta.
-    Beyond-grid blow-ups are left out, as in the slope; (-inf, inf) with fewer than two."""
+    """(S_min, S_max) of the least-squares slope of log b_m on log m, each blow-up anywhere in
+    what the grid allows: (beta_{j-1}, beta_j] for a first divergence at beta_j
+    (:func:`blowup_point` places it at the midpoint), (0, beta_1] at the first beta, and
+    [beta_max, inf) beyond the grid (nan). (inf, inf) when no student diverges on the grid
+    (they stay put beyond it); (-inf, inf) with fewer than two widths."""
     points = np.asarray(points, dtype=float)
-    on_grid = np.isfinite(points)
-    if on_grid.sum() < 2:
+    if points.size < 2:
         return -math.inf, math.inf
-    x = np.log(np.asarray(widths, dtype=float)[on_grid])
-    cell = np.searchsorted(betas, points[on_grid] * (1 - 1e-12))  # first beta >= the point
+    beyond = np.isnan(points)
+    if beyond.all():
+        return math.inf, math.inf
+    cell = np.searchsorted(betas, np.where(beyond, betas[-1], points) * (1 - 1e-12))
     with np.errstate(divide="ignore"):
         low = np.where(cell <= 1, -math.inf, np.log(betas[np.maximum(cell - 1, 0)]))
-    return _slope_range(x, low, np.log(betas[cell]))
+    low = np.where(beyond, math.log(betas[-1]), low)
+    high = np.where(beyond, math.inf, np.log(betas[cell]))
+    return _slope_range(np.log(np.asarray(widths, dtype=float)), low, high)
 
 
 def _slope_range(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
     """Smallest and largest least-squares slope on x of values y_i anywhere in [low_i, high_i]:
     the slope is sum_i w_i y_i with w_i = (x_i - xbar) / sum_j (x_j - xbar)^2."""
     weights = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
+    weights[np.abs(weights) < 1e-12 * np.max(np.abs(weights))] = 0.0  # the centre width: 0
     up, down = weights > 0, weights < 0
     smallest = np.sum(weights[up] * low[up]) + np.sum(weights[down] * high[down])
     largest = np.sum(weights[up] * high[up]) + np.sum(weights[down] * low[down])
@@ -256,17 +265,15 @@ def resolved_pairs(errors: np.ndarray, config: StabilityConfig) -> np.ndarray:
 
 
 def informative_pairs(
-    errors: np.ndarray, at_first_beta: np.ndarray | None, config: StabilityConfig
+    errors: np.ndarray, at_first_beta: np.ndarray, config: StabilityConfig
 ) -> np.ndarray:
     """Pairs whose crossing is evidence: resolved, and the narrower curve still flat at beta_1
     (E_{m_i}(beta_1) < min_improvement x E_{m_i}(0)), so that the wider student's perturbation
     meets the narrower one's approximation error, not its perturbation part (module docstring)."""
-    used = resolved_pairs(errors, config)
-    if at_first_beta is None:
-        return used
     narrower = np.asarray(at_first_beta, dtype=float)[:-1]
     with np.errstate(invalid="ignore"):
-        return used & (narrower < config.min_improvement * np.asarray(errors, dtype=float)[:-1])
+        flat = narrower < config.min_improvement * np.asarray(errors, dtype=float)[:-1]
+    return resolved_pairs(errors, config) & flat
 
 
 @dataclass(frozen=True)
@@ -276,6 +283,7 @@ class Precondition:
     evidence: str  # "crossings" | "sensitivity" | "blow-ups" | "none"
     improvement: float  # E_{m_1}(0) / E_{m_n}(0)
     improving_pairs: int  # resolved pairs (:func:`resolved_pairs`)
+    informative_pairs: int  # resolved pairs whose crossing is evidence (:func:`informative_pairs`)
     fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
     reason: str
     resolve: str  # what would resolve an undetermined verdict ("" when evidence is usable)
@@ -287,7 +295,7 @@ def precondition(
     zero_loss: float,
     converged: Sequence[bool],
     config: StabilityConfig,
-    at_first_beta: np.ndarray | None = None,
+    at_first_beta: np.ndarray,
 ) -> Precondition:
     """Do the students approximate the target well enough for their curves to be evidence, and
     which evidence? ``at_first_beta`` holds E_m(beta_1) (module docstring: perturbation-dominated
@@ -296,12 +304,14 @@ def precondition(
     fits = errors / zero_loss
     worst = float(np.max(fits))
     improving = int(np.sum(resolved_pairs(errors, config)))
+    informative = int(np.sum(informative_pairs(errors, at_first_beta, config)))
     if not np.all(np.isfinite(errors)):
         bad = [m for m, e in zip(widths, errors) if not np.isfinite(e)]
         return Precondition(
             "none",
             math.nan,
             improving,
+            informative,
             math.inf,
             f"E_m(0) is not finite for m = {bad} (training diverged)",
             "train with a smaller learning rate or gradient clip",
@@ -312,6 +322,7 @@ def precondition(
             "blow-ups",
             improvement,
             improving,
+            informative,
             worst,
             f"every student represents the target (E_m(0) <= {worst:.3g} x the zero "
             f"predictor's loss, at most {config.represented_ratio:g}), so crossings are "
@@ -325,9 +336,8 @@ def precondition(
         f"{len(widths) - 1} width pairs (needs >= {needed})"
     )
     if improvement >= config.min_improvement:
-        informative = int(np.sum(informative_pairs(errors, at_first_beta, config)))
         if informative >= needed:  # informative pairs are resolved ones
-            return Precondition("crossings", improvement, improving, worst, fall, "")
+            return Precondition("crossings", improvement, improving, informative, worst, fall, "")
         why = (
             f"of those, {informative} (needs >= {needed}) have a narrower curve still flat at "
             f"beta_1 (E_m(beta_1) < {config.min_improvement:g} x E_m(0)); the others cross "
@@ -339,8 +349,10 @@ def precondition(
             "sensitivity",
             improvement,
             improving,
+            informative,
             worst,
-            f"{fall}; {why}: the perturbation excess at beta_1 carries the trend",
+            f"{fall}; {why}: the perturbation excess at beta_1 and the blow-up points carry "
+            "the trend",
             "",
         )
     stalled = [m for m, done in zip(widths, converged) if not done]
@@ -352,7 +364,7 @@ def precondition(
             f"{worst:.3g} x the zero predictor's loss): wider widths, more data, or a target "
             "within the student family's reach"
         )
-    return Precondition("none", improvement, improving, worst, fall, resolve)
+    return Precondition("none", improvement, improving, informative, worst, fall, resolve)
 
 
 @dataclass
@@ -362,12 +374,13 @@ class StabilityAnalysis:
     widths: list[int]
     errors_at_zero: list[float]
     improving_pairs: int
+    informative_pairs: int
     improvement: float  # E_{m_1}(0) / E_{m_n}(0)
     fit_ratio: float  # max_m E_m(0) / loss of the zero predictor
     evidence: str  # "crossings", "sensitivity", "blow-ups" or "none": what the verdict rests on
     precondition: str  # why that evidence
     crossings: list[float]
-    crossings_resolved: list[bool]  # pairs whose crossing is evidence (:func:`informative_pairs`)
+    crossings_informative: list[bool]  # pairs whose crossing is evidence (informative_pairs)
     crossings_beyond_grid: list[bool]
     crossings_below_grid: list[bool]  # at or below the first beta: an upper bound
     crossings_low: list[float]
@@ -385,7 +398,7 @@ class StabilityAnalysis:
     excess_slope_low: float
     excess_slope_high: float
     beta0: float
-    beta0_beyond_grid: bool  # no resolved pair crosses (crossings) or no student diverges
+    beta0_beyond_grid: bool  # no informative pair crosses (crossings) or no student diverges
     # (sensitivity) on the grid: beta_0 > beta_max
     beta0_low: float
     beta0_high: float
@@ -401,15 +414,23 @@ class StabilityAnalysis:
         return asdict(self)
 
 
+class Trends(NamedTuple):
+    """What one set of curves (the draws, or a bootstrap resample of them) gives."""
+
+    crossing: Trend  # over the ``used`` pairs
+    blowup: Trend
+    crossing_bounds: tuple[float, float]  # :func:`slope_bounds`
+    excess_slope: float  # of E_m(beta_1) - E_m(0)
+    blowup_bounds: tuple[float, float]  # :func:`blowup_slope_bounds`
+
+
 def _trends(
     betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray, used: np.ndarray
-) -> tuple[Trend, Trend, tuple[float, float], float, tuple[float, float]]:
-    """Crossing trend (over the ``used`` pairs), blow-up trend, the crossing slope bounds, the
-    slope of the perturbation excess at beta_1 and the blow-up slope bounds."""
+) -> Trends:
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
     blowups = np.array([blowup_point(betas, curve) for curve in curves])
-    return (
+    return Trends(
         trend(crossings, pair_widths, used),
         trend(blowups, widths),
         slope_bounds(crossings, pair_widths, used, betas),
@@ -487,7 +508,7 @@ def analyse(
     at_first = np.array([curve[1] for curve in curves])
     gate = precondition(widths, errors, zero_loss, done, config, at_first)
     used = informative_pairs(errors, at_first, config)
-    crossing, blowup, bounds, sensitivity, blowup_bounds = _trends(betas, curves, widths_arr, used)
+    observed = _trends(betas, curves, widths_arr, used)
 
     samples = []
     for _ in range(config.bootstrap):
@@ -496,22 +517,26 @@ def analyse(
             pick = rng.integers(0, len(losses[m][1]), size=len(losses[m][1]))
             resampled.append(perturbation_curve([losses[m][0]] + [v[pick] for v in losses[m][1:]]))
         samples.append(_trends(betas, resampled, widths_arr, used))
+    samples = samples or [observed]
 
-    chosen = 1 if gate.evidence in ("sensitivity", "blow-ups") else 0  # beta_0 from blow-ups
+    chosen = "blowup" if gate.evidence in ("sensitivity", "blow-ups") else "crossing"
+    crossing, blowup = observed.crossing, observed.blowup
     below_grid = (crossing.points > 0) & (crossing.points <= betas[1])  # 0: no improvement
     cross_low, cross_high = _pointwise_interval(
-        [sample[0].points for sample in samples] or [crossing.points], config.confidence
+        [sample.crossing.points for sample in samples], config.confidence
     )
     crossing_interval = _bounds_interval(
-        [sample[2] for sample in samples] or [bounds], config.confidence
+        [sample.crossing_bounds for sample in samples], config.confidence
     )
     blowup_interval = _bounds_interval(
-        [sample[4] for sample in samples] or [blowup_bounds], config.confidence
+        [sample.blowup_bounds for sample in samples], config.confidence
     )
     excess_interval = _unbounded_interval(
-        [sample[3] for sample in samples] or [sensitivity], config.confidence
+        [sample.excess_slope for sample in samples], config.confidence
     )
-    beta0_interval = _interval([sample[chosen].beta0 for sample in samples], config.confidence)
+    beta0_interval = _interval(
+        [getattr(sample, chosen).beta0 for sample in samples], config.confidence
+    )
     margin_values = np.array([margins[m] for m in widths], dtype=float)
     margin_slope = log_slope(widths_arr, margin_values) if np.all(margin_values > 0) else -math.inf
     if gate.evidence == "none":
@@ -522,10 +547,8 @@ def analyse(
             "sensitivity": excess_interval,
             "blow-ups": blowup_interval,
         }[gate.evidence]
-        widest_diverges = bool(np.isfinite(blowup.points[-1]))
-        diverging = widest_diverges and blowup_interval[1] < -config.slope_tolerance
         verdict, reason = decide(
-            gate.evidence, interval, margin_slope, config, margin_reachable, diverging
+            gate.evidence, interval, margin_slope, config, margin_reachable, blowup_interval
         )
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
@@ -541,12 +564,13 @@ def analyse(
         widths=widths,
         errors_at_zero=errors.tolist(),
         improving_pairs=gate.improving_pairs,
+        informative_pairs=gate.informative_pairs,
         improvement=gate.improvement,
         fit_ratio=gate.fit_ratio,
         evidence=gate.evidence,
         precondition=gate.reason,
         crossings=crossing.points.tolist(),
-        crossings_resolved=used.tolist(),
+        crossings_informative=used.tolist(),
         crossings_beyond_grid=np.isnan(crossing.points).tolist(),
         crossings_below_grid=below_grid.tolist(),
         crossings_low=cross_low,
@@ -560,11 +584,11 @@ def analyse(
         blowup_slope_low=blowup_interval[0],
         blowup_slope_high=blowup_interval[1],
         excess=perturbation_excess(curves).tolist(),
-        excess_slope=sensitivity,
+        excess_slope=observed.excess_slope,
         excess_slope_low=excess_interval[0],
         excess_slope_high=excess_interval[1],
-        beta0=(crossing, blowup)[chosen].beta0 if gate.evidence != "none" else math.nan,
-        beta0_beyond_grid=(gate.evidence == "crossings" and bounds[0] == math.inf)
+        beta0=getattr(observed, chosen).beta0 if gate.evidence != "none" else math.nan,
+        beta0_beyond_grid=(gate.evidence == "crossings" and observed.crossing_bounds[0] == math.inf)
         or (gate.evidence == "sensitivity" and bool(np.all(np.isnan(blowup.points)))),
         beta0_low=beta0_interval[0],
         beta0_high=beta0_interval[1],
@@ -609,7 +633,7 @@ def theorem_check(
         f"{reason}; but under a reachable margin a bounded excess does not separate memories at "
         "these widths (measured: students of polynomial memory keep theirs bounded too), and "
         "this target's memory is not known exactly",
-        f"{wider}, or resolved width pairs whose crossings carry the trend",
+        f"{wider}, or informative width pairs whose crossings carry the trend",
     )
 
 
@@ -619,11 +643,10 @@ def decide(
     margin_slope: float,
     config: StabilityConfig,
     margin_reachable: bool = True,
-    diverging: bool = False,
+    blowup_interval: tuple[float, float] = (-math.inf, math.inf),
 ) -> tuple[str, str]:
-    """Three-way verdict from the trend's slope interval and the margin trend; ``diverging``
-    (the sensitivity only): the blow-up points move toward 0 (their interval lies below
-    -slope_tolerance, the widest student diverges on the grid)."""
+    """Three-way verdict from the trend's slope interval and the margin trend; for the
+    sensitivity also from the blow-up points' slope interval (:func:`_decide_bounded`)."""
     low, high = slope_interval
     if math.isnan(low) or math.isnan(high):
         return "undetermined", f"the trend of the {evidence} could not be estimated"
@@ -634,13 +657,12 @@ def decide(
     if not margin_reachable:
         margin_note += ", not reachable by perturbing w (stable parameterization)"
     if evidence == "sensitivity":
-        diverging = diverging and margin_reachable and (margin_collapses or margin_waived)
         return _decide_bounded(
-            slope_interval, config, margin_collapses, margin_waived, margin_note, diverging
+            slope_interval, blowup_interval, config, margin_reachable, margin_collapses, margin_note
         )
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if low == math.inf:
-        trend_note = "no resolved pair of curves meets on the grid (every beta* > beta_max)"
+        trend_note = "no informative pair of curves meets on the grid (every beta* > beta_max)"
     if high < -tol:
         if not margin_reachable:
             return "undetermined", (
@@ -663,39 +685,48 @@ def decide(
 
 def _decide_bounded(
     slope_interval: tuple[float, float],
+    blowup_interval: tuple[float, float],
     config: StabilityConfig,
+    margin_reachable: bool,
     margin_collapses: bool,
-    margin_waived: bool,
     margin_note: str,
-    diverging: bool = False,
 ) -> tuple[str, str]:
     """Verdict from the sensitivity: ``stable`` when the perturbation excess grows slower than
-    m^slope_tolerance (its slope interval lies below it) and the margin agrees; ``unstable``
-    when instead the students diverge at perturbations moving toward 0 (``diverging``: blow-up
-    points moving left, a reachable margin that collapses); else ``undetermined``."""
+    m^slope_tolerance (its slope interval lies below it), the blow-up points do not move toward
+    0 and the margin agrees; ``unstable`` when the excess is not bounded and the students
+    diverge at ever smaller beta (the blow-up slope's interval lies below -slope_tolerance)
+    while a reachable margin collapses; else ``undetermined``."""
     low, high = slope_interval
     tol = config.slope_tolerance
-    note = (
-        f"perturbation excess E_m(beta_1) - E_m(0) ~ m^s, s in [{low:.2f}, {high:.2f}] "
-        f"vs tolerance {tol:g}"
+    agreement = config.require_margin_agreement and margin_reachable
+    notes = (
+        f"perturbation excess E_m(beta_1) - E_m(0) ~ m^s, s in [{low:.2f}, {high:.2f}] vs "
+        f"tolerance {tol:g}; blow-up slope interval [{blowup_interval[0]:.2f}, "
+        f"{blowup_interval[1]:.2f}] vs tolerance {-tol:g}; {margin_note}"
     )
-    blowups = f"the blow-up points move toward 0 and the margin collapses ({margin_note})"
-    if high >= tol and diverging:
-        return "unstable", f"{blowups}: E_m(beta) diverges at ever smaller beta; {note}"
-    if diverging:
-        return "undetermined", f"the perturbation excess is bounded ({note}) but {blowups}"
+    moving_left = blowup_interval[1] < -tol
+    if high < tol and moving_left:
+        return "undetermined", (
+            f"the perturbation excess grows slower than m^{tol:g} but the blow-up points move "
+            f"toward 0: {notes}"
+        )
+    if moving_left:
+        if margin_reachable and (margin_collapses or not config.require_margin_agreement):
+            return "unstable", f"the students diverge at ever smaller beta: {notes}"
+        why = (
+            "no perturbation of w reaches the margin"
+            if not margin_reachable
+            else ("the margin does not collapse")
+        )
+        return "undetermined", f"the blow-up points move toward 0 but {why}: {notes}"
     if high >= tol:
         return "undetermined", (
-            f"the perturbation excess is not shown to grow slower than m^{tol:g}: {note}; "
-            f"{margin_note} (a growing excess alone never reads unstable: that needs blow-up "
-            "points moving toward 0 with a collapsing margin)"
+            f"the perturbation excess is not shown to grow slower than m^{tol:g}, and the "
+            f"blow-up points are not shown to move toward 0 (a growing excess alone never reads "
+            f"unstable): {notes}"
         )
-    if not margin_collapses or margin_waived:
-        return (
-            "stable",
-            f"the perturbation excess grows slower than m^{tol:g}: {note}; {margin_note}",
-        )
+    if not margin_collapses or not agreement:
+        return "stable", f"the perturbation excess grows slower than m^{tol:g}: {notes}"
     return "undetermined", (
-        f"the perturbation excess grows slower than m^{tol:g} but the margin collapses: {note}; "
-        f"{margin_note}"
+        f"the perturbation excess grows slower than m^{tol:g} but the margin collapses: {notes}"
     )

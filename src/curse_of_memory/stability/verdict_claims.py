@@ -9,7 +9,7 @@ from .verdict import StabilityConfig
 
 
 def beta0_claim(figure: str, analysis: Mapping, evidence: str) -> dict:
-    """beta_0: the geometric mean of the resolved crossings (or of the blow-ups) on the grid, or,
+    """beta_0: the geometric mean of the informative crossings (or of the blow-ups) on the grid, or,
     when none is on the grid, beyond it (beta_0 > beta_max)."""
     beyond = analysis.get("beta0_beyond_grid", False)
     return claim(
@@ -75,12 +75,13 @@ def stability_claims(
             figure,
             "precondition: the students approximate the target (E_m(0) falls over the widths "
             "by the factor shown, or every E_m(0) / zero predictor's loss is at most the fit "
-            "bound); value: evidence, factor, resolved pairs (the crossings need enough of "
-            "them), worst fit ratio",
-            f"{evidence}, x{analysis['improvement']:.3g}, {analysis['improving_pairs']}/{pairs}, "
+            "bound); value: evidence, factor, resolved and informative pairs (the crossings "
+            "need enough informative ones), worst fit ratio",
+            f"{evidence}, x{analysis['improvement']:.3g}, {analysis['improving_pairs']}/{pairs} "
+            f"resolved, {analysis['informative_pairs']}/{pairs} informative, "
             f"{analysis['fit_ratio']:.3g}",
-            f"factor >= {config.min_improvement:g} (crossings: and >= {needed} pairs), "
-            f"or fit <= {config.represented_ratio:g}",
+            f"factor >= {config.min_improvement:g} (crossings: and >= {needed} informative "
+            f"pairs), or fit <= {config.represented_ratio:g}",
             evidence != "none",
         )
     ]
