@@ -47,10 +47,14 @@ def filter_row(
         row[f"margin_m{m}"] = margin
     for m, excess in zip(widths, analysis.get("excess", [])):
         row[f"excess_m{m}"] = excess
+    for m, blowup in zip(widths, analysis["blowups"]):
+        row[f"blowup_m{m}"] = blowup  # nan: beyond the grid
     row.update(
         evidence=analysis["evidence"],
         improvement=analysis["improvement"],
         excess_slope=analysis.get("excess_slope", float("nan")),
+        blowup_slope_low=analysis["blowup_slope_low"],
+        blowup_slope_high=analysis["blowup_slope_high"],
         margin_slope=analysis["margin_slope"],
         verdict=analysis["verdict"],
         status=status,
