@@ -167,10 +167,12 @@ def shown_crossings(analysis: Mapping) -> np.ndarray:
     other pair's is 0 (not drawn), an informative pair's beyond the grid nan (counted in the
     panel's note). None is marked (all 0) when the verdict rests on the sensitivity."""
     crossings = np.array(analysis["crossings"], dtype=float)
-    resolved = np.array(analysis.get("crossings_informative", [True] * len(crossings)), dtype=bool)
+    informative = np.array(
+        analysis.get("crossings_informative", [True] * len(crossings)), dtype=bool
+    )
     if analysis.get("evidence") == "sensitivity":
-        resolved[:] = False
-    return np.where(resolved, crossings, 0.0)
+        informative[:] = False
+    return np.where(informative, crossings, 0.0)
 
 
 def save_figure(

@@ -658,7 +658,13 @@ def decide(
         margin_note += ", not reachable by perturbing w (stable parameterization)"
     if evidence == "sensitivity":
         return _decide_bounded(
-            slope_interval, blowup_interval, config, margin_reachable, margin_collapses, margin_note
+            slope_interval,
+            blowup_interval,
+            config,
+            margin_reachable,
+            margin_collapses,
+            margin_waived,
+            margin_note,
         )
     trend_note = f"{evidence} slope interval [{low:.2f}, {high:.2f}] vs tolerance {-tol:g}"
     if low == math.inf:
@@ -689,6 +695,7 @@ def _decide_bounded(
     config: StabilityConfig,
     margin_reachable: bool,
     margin_collapses: bool,
+    margin_waived: bool,
     margin_note: str,
 ) -> tuple[str, str]:
     """Verdict from the sensitivity: ``stable`` when the perturbation excess grows slower than
@@ -698,7 +705,6 @@ def _decide_bounded(
     while a reachable margin collapses; else ``undetermined``."""
     low, high = slope_interval
     tol = config.slope_tolerance
-    agreement = config.require_margin_agreement and margin_reachable
     notes = (
         f"perturbation excess E_m(beta_1) - E_m(0) ~ m^s, s in [{low:.2f}, {high:.2f}] vs "
         f"tolerance {tol:g}; blow-up slope interval [{blowup_interval[0]:.2f}, "
@@ -711,12 +717,12 @@ def _decide_bounded(
             f"toward 0: {notes}"
         )
     if moving_left:
-        if margin_reachable and (margin_collapses or not config.require_margin_agreement):
+        if margin_reachable and (margin_collapses or margin_waived):
             return "unstable", f"the students diverge at ever smaller beta: {notes}"
         why = (
-            "no perturbation of w reaches the margin"
-            if not margin_reachable
-            else ("the margin does not collapse")
+            "the margin does not collapse"
+            if margin_reachable
+            else "no perturbation of w reaches the margin"
         )
         return "undetermined", f"the blow-up points move toward 0 but {why}: {notes}"
     if high >= tol:
@@ -725,7 +731,7 @@ def _decide_bounded(
             f"blow-up points are not shown to move toward 0 (a growing excess alone never reads "
             f"unstable): {notes}"
         )
-    if not margin_collapses or not agreement:
+    if not margin_collapses or margin_waived:
         return "stable", f"the perturbation excess grows slower than m^{tol:g}: {notes}"
     return "undetermined", (
         f"the perturbation excess grows slower than m^{tol:g} but the margin collapses: {notes}"
