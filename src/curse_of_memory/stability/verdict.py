@@ -211,17 +211,13 @@ def slope_bounds(
     (-inf, inf) with fewer than two used points.
     """
     points = np.asarray(points, dtype=float)[used]
-    x = np.log(np.asarray(at_widths, dtype=float)[used])
-    if points.size < 2:
-        return -math.inf, math.inf
     beyond = np.isnan(points)
-    if beyond.all():
-        return math.inf, math.inf
     below = ~beyond & (points <= betas[1])
     exact = np.log(np.where(beyond | below, 1.0, points))
-    low = np.where(beyond, math.log(betas[-1]), np.where(below, -math.inf, exact))
-    high = np.where(beyond, math.inf, np.where(below, math.log(betas[1]), exact))
-    return _slope_range(x, low, high)
+    low = np.where(below, -math.inf, exact)
+    high = np.where(below, math.log(betas[1]), exact)
+    x = np.log(np.asarray(at_widths, dtype=float)[used])
+    return _censored_slope_range(x, beyond, low, high, betas[-1])
 
 
 def blowup_slope_bounds(
@@ -233,17 +229,25 @@ def blowup_slope_bounds(
     [beta_max, inf) beyond the grid (nan). (inf, inf) when no student diverges on the grid
     (they stay put beyond it); (-inf, inf) with fewer than two widths."""
     points = np.asarray(points, dtype=float)
-    if points.size < 2:
-        return -math.inf, math.inf
     beyond = np.isnan(points)
-    if beyond.all():
-        return math.inf, math.inf
     cell = np.searchsorted(betas, np.where(beyond, betas[-1], points) * (1 - 1e-12))
     with np.errstate(divide="ignore"):
         low = np.where(cell <= 1, -math.inf, np.log(betas[np.maximum(cell - 1, 0)]))
-    low = np.where(beyond, math.log(betas[-1]), low)
-    high = np.where(beyond, math.inf, np.log(betas[cell]))
-    return _slope_range(np.log(np.asarray(widths, dtype=float)), low, high)
+    x = np.log(np.asarray(widths, dtype=float))
+    return _censored_slope_range(x, beyond, low, np.log(betas[cell]), betas[-1])
+
+
+def _censored_slope_range(
+    x: np.ndarray, beyond: np.ndarray, low: np.ndarray, high: np.ndarray, beta_max: float
+) -> tuple[float, float]:
+    """:func:`_slope_range` with the ``beyond``-the-grid points in [log beta_max, inf):
+    (inf, inf) when every point is beyond it, (-inf, inf) with fewer than two points."""
+    if x.size < 2:
+        return -math.inf, math.inf
+    if beyond.all():
+        return math.inf, math.inf
+    low = np.where(beyond, math.log(beta_max), low)
+    return _slope_range(x, low, np.where(beyond, math.inf, high))
 
 
 def _slope_range(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
