@@ -77,6 +77,18 @@ def test_experiment_overrides_defaults(base):
             lambda c: c["defaults"]["training"].update(epochs_per_job=100),
             "experiments.iat2_tanh_polynomial.student.attempts",
         ),
+        (  # a tanh student has no exact least-squares form
+            lambda c: c["experiments"]["iat2_tanh_polynomial"]["student"].update(
+                fit="least_squares"
+            ),
+            "experiments.iat2_tanh_polynomial.student.fit",
+        ),
+        (  # relu students carry a fitted mode on a pair of units: odd widths cannot
+            lambda c: c["experiments"]["iat7_relu_direct"]["student"].update(
+                fit="least_squares", widths=[8, 15]
+            ),
+            "experiments.iat7_relu_direct.student.fit",
+        ),
     ],
 )
 def test_semantic_errors_name_the_key(base, edit, key):

@@ -65,8 +65,28 @@ def test_wider_fits_are_never_worse():
     assert losses[-1] < 1e-3 * losses[0]
 
 
-def test_a_nonlinear_student_is_refused():
-    student = models.StudentRNN(models.StudentSpec(width=2, activation="tanh"), torch_generator(0))
+def test_a_relu_student_of_twice_the_width_is_the_linear_fit():
+    """relu(z) - relu(-z) = z: the relu student of width 2m (drive form, its own step loop)
+    gives the linear m-mode student's outputs, while each unit alone is not linear in x."""
+    data = data_of((1 + np.arange(40.0)) ** -1.1)
+    x, y, w = data["train/x"], data["train/y"], time_weights(40, 2.0)
+    linear = models.StudentRNN(models.StudentSpec(width=3), torch_generator(0))
+    relu = models.StudentRNN(models.StudentSpec(width=6, activation="relu"), torch_generator(1))
+    fits = [least_squares.fit_linear_student(s, x, y, w) for s in (linear, relu)]
+    assert fits[1].loss == pytest.approx(fits[0].loss, rel=1e-12)
+    with torch.no_grad():
+        assert torch.allclose(relu(data["test/x"]), linear(data["test/x"]), atol=1e-12, rtol=0)
+        half = relu.c.clone()
+        half[:, 3:] = 0  # the units driven by relu(+U x) alone
+        relu.c.copy_(half)
+        doubled = relu(2 * data["test/x"]) + relu(-2 * data["test/x"])
+    assert doubled.abs().max() > 1e-3  # relu(2z) + relu(-2z) = 2|z|: not odd in x
+
+
+@pytest.mark.parametrize(("width", "activation"), [(2, "tanh"), (5, "relu")])
+def test_a_student_without_an_exact_fit_is_refused(width, activation):
+    spec = models.StudentSpec(width=width, activation=activation)
+    student = models.StudentRNN(spec, torch_generator(0))
     data = data_of(0.9 ** np.arange(40))
     with pytest.raises(ValueError, match="student.fit"):
         least_squares.fit_linear_student(

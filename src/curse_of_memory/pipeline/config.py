@@ -17,6 +17,7 @@ from ..com.lorenz96 import Lorenz96
 from ..memory.decay import DECAY_LABELS as FIT_LABELS
 from ..memory.decay import INPUTS as MEMORY_INPUTS
 from ..memory.random_models import RandomModelSpec
+from ..rnn.least_squares import fitted_modes
 from ..rnn.models import StudentSpec
 from ..rnn.training import TrainConfig
 from ..stability.perturbation import PerturbationConfig, beta_grid
@@ -452,14 +453,12 @@ def _check_experiment(config: Mapping, name: str) -> None:
                 raise ConfigError(f"{where}.{message}") from None
             raise ConfigError(f"{where}.{section}: {message}") from None
     student = settings["student"]
-    if student.get("fit") == "least_squares" and (
-        student.get("activation", "linear") != "linear" or settings["inputs"]["dim"] != 1
-    ):
-        raise ConfigError(
-            f"{where}.student.fit: least_squares fits the kernel of a linear student with one "
-            f"input; activation is {student.get('activation')!r}, input dim "
-            f"{settings['inputs']['dim']} (use fit: gradient)"
-        )
+    if student.get("fit") == "least_squares":
+        for width in widths:
+            try:
+                fitted_modes(student_spec(settings, width))
+            except ValueError as error:
+                raise ConfigError(f"{where}.{error} (or use fit: gradient)") from None
     if student.get("warm_start") and student.get("fit") == "least_squares":
         raise ConfigError(
             f"{where}.student.warm_start: applies to fit: gradient (least_squares already "

@@ -1,4 +1,5 @@
-"""Linear students fitted by least squares (the construction behind IAT Figure 1).
+"""Students fitted by least squares (the construction behind IAT Figure 1): linear ones, and
+relu ones of twice the width that carry the same kernel (:data:`PAIRED_ACTIVATIONS`).
 
 A linear student with diagonal A is a causal convolution with an exponential-sum kernel,
 
@@ -32,7 +33,7 @@ import torch
 from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 
-from .models import PARAMETERIZATIONS, StudentRNN
+from .models import PARAMETERIZATIONS, StudentRNN, StudentSpec
 from .training import Log, TrainResult, evaluate
 
 
@@ -148,30 +149,53 @@ def fit_kernel(moments: Moments, width: int, dt: float, iterations: int = 2000) 
     )
 
 
+PAIRED_ACTIVATIONS = ("relu",)
+"""Drive-form activations with sigma(z) - sigma(-z) = z: two units of one decay, driven by
+sigma(+U_i x) and sigma(-U_i x) and read out with +c_i and -c_i, sum to the linear mode
+c_i U_i sum_s q_i^s x_{k-s} exactly, so such a student of width 2m is the m-mode fit."""
+
+
+def fitted_modes(spec: StudentSpec) -> int:
+    """Modes of the kernel fit a student of ``spec`` carries: its width if linear, half its
+    width for a paired activation; ValueError otherwise."""
+    if spec.input_dim != 1 or spec.output_dim != 1:
+        raise ValueError("student.fit: least_squares needs one input and one output")
+    if spec.linear:
+        return spec.width
+    if spec.activation in PAIRED_ACTIVATIONS and spec.width % 2 == 0:
+        return spec.width // 2
+    raise ValueError(
+        "student.fit: least_squares needs a linear student, or an even width with activation "
+        f"in {PAIRED_ACTIVATIONS} (width {spec.width}, activation {spec.activation!r})"
+    )
+
+
 @torch.no_grad()
 def fit_linear_student(
     student: StudentRNN, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor
 ) -> KernelFit:
-    """Set a linear student's weights to the least-squares exponential-sum fit of its loss.
+    """Set a student's weights to the least-squares exponential-sum fit of its loss.
 
     lam_i = (1 - q_i) / dt, w_i = f^{-1}(lam_i); balanced factors U_i = sqrt|a_i|,
-    c_i = sign(a_i) sqrt|a_i|; b = 0, c0 = 0; for a full structure P = I.
+    c_i = sign(a_i) sqrt|a_i|; b = 0, c0 = 0; for a full structure P = I. A paired activation
+    (:data:`PAIRED_ACTIVATIONS`) carries mode i on units i and m + i with U = +-sqrt|a_i|,
+    c = +-sign(a_i) sqrt|a_i|.
     """
     spec = student.spec
-    if not spec.linear or spec.input_dim != 1 or spec.output_dim != 1:
-        raise ValueError(
-            "student.fit: least_squares needs a linear student with one input and one output"
-        )
+    modes = fitted_modes(spec)
     moments = loss_moments(
         x[..., 0].double().numpy(), y[..., 0].double().numpy(), weights.double().numpy()
     )
-    fit = fit_kernel(moments, spec.width, spec.dt)
+    fit = fit_kernel(moments, modes, spec.dt)
+    copies = spec.width // modes
+    signs = torch.tensor([1.0, -1.0][:copies], dtype=torch.float64).repeat_interleave(modes)
+    lam = torch.as_tensor((1.0 - fit.q) / spec.dt).repeat(copies)
+    root = torch.as_tensor(np.sqrt(np.abs(fit.a))).repeat(copies) * signs
+    sign = torch.as_tensor(np.sign(fit.a)).repeat(copies)
     dtype = student.w.dtype
-    lam = torch.as_tensor((1.0 - fit.q) / spec.dt, dtype=dtype)
-    student.w.copy_(PARAMETERIZATIONS[spec.parameterization].inverse(lam))
-    root = torch.as_tensor(np.sqrt(np.abs(fit.a)), dtype=dtype)
-    student.U.copy_(root.unsqueeze(-1))
-    student.c.copy_((torch.as_tensor(np.sign(fit.a), dtype=dtype) * root).unsqueeze(0))
+    student.w.copy_(PARAMETERIZATIONS[spec.parameterization].inverse(lam.to(dtype)))
+    student.U.copy_(root.to(dtype).unsqueeze(-1))
+    student.c.copy_((sign * root).to(dtype).unsqueeze(0))
     student.b.zero_()
     student.c0.zero_()
     if not spec.diagonal:

@@ -60,7 +60,7 @@ class TrainConfig:
     log_every: int = 10
     dtype: str = "float64"  # precision of training; evaluation stays in the workflow's dtype
     epochs_per_job: int = 0  # > 0: the workflow trains in jobs of this many epochs (checkpoints)
-    fit: str = "gradient"  # gradient | least_squares (linear students: rnn/least_squares.py)
+    fit: str = "gradient"  # gradient | least_squares (linear or paired relu: rnn/least_squares.py)
     warm_start: bool = False  # gradient: start from the previous width's student, widened
     attempts: int = 1  # gradient: fresh starts a width may take to beat the previous one
 
