@@ -163,6 +163,17 @@ def draw_loss_by_step_loop(spec, raw, x, y, w):
     return float(weighted_mse(states @ weights.c.t() + weights.c0, y, w))
 
 
+def runs_away_by_eigenvalues(spec, raw):
+    """Oracle of models.runaway: the general eigenvalues of the dense A, built by hand."""
+    lam = raw["w"].double().numpy()  # direct parameterization: lam = w
+    A = np.diag(lam) if spec.diagonal else raw["P"].double().numpy().T @ np.diag(lam) @ raw[
+        "P"
+    ].double().numpy()
+    mu = np.linalg.eigvals(A).real
+    on_state = spec.activation in ("linear", "relu")
+    return bool(mu.min() < -1e-9 or (on_state and mu.max() > 2 / spec.dt + 1e-9))
+
+
 @pytest.mark.parametrize("structure", ["diagonal", "full"])
 def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generator, monkeypatch):
     """Diverged draws are not evaluated again and chunks stop early; each draw's running max over
@@ -194,6 +205,18 @@ def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generat
         ]
     )
     expected[~(expected <= limit)] = math.inf
+    away = np.array(
+        [
+            [
+                runs_away_by_eigenvalues(
+                    spec, {k: v[r] for k, v in perturbed(model.raw(), directions, b).items()}
+                )
+                for r in range(6)
+            ]
+            for b in betas[1:]
+        ]
+    )
+    expected[away] = math.inf
     assert np.isinf(expected).any() and np.isfinite(expected).any()
     got_draws = np.array(got[1:])
     np.testing.assert_allclose(
@@ -235,3 +258,28 @@ def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generato
 def test_betas_must_be_ascending():
     with pytest.raises(ValueError, match="perturbation.betas: must be ascending"):
         PerturbationConfig(betas=(0.0, 0.2, 0.1))
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
+def test_a_runaway_recurrence_is_infinite_however_short_the_horizon(activation, generator):
+    """A mode at lam = 0.002 pushed below 0 grows by at most (1 + dt |lam|)^50 ~ 1.2 on 50
+    steps, far below the divergence ratio, yet its error over all times is infinite: exactly
+    the draws whose perturbed lam goes negative are +inf. lam > 2 / dt runs away only when the
+    step is linear in h (linear, relu drive form); tanh keeps that oscillation bounded."""
+    spec = StudentSpec(width=3, activation=activation)
+    model = StudentRNN(spec, generator)
+    with torch.no_grad():
+        model.w.copy_(torch.tensor([0.002, 0.5, 1.999]))
+    x = torch.randn(16, 50, 1, generator=generator)
+    y = torch.randn(16, 50, 1, generator=generator)
+    config = PerturbationConfig((0.0, 0.004), 40, divergence_ratio=1e4)
+    directions = draw_directions(model.raw(), 40, generator)
+    losses = perturbation_losses(spec, model.raw(), x, y, time_weights(50, 2), config, directions)
+    lam = (model.w.detach() + 0.004 * directions["w"]).numpy()
+    expected = lam.min(axis=1) < 0
+    if activation != "tanh":
+        expected |= lam.max(axis=1) > 2.0
+    assert np.isfinite(losses[0][0])
+    assert expected.any() and not expected.all()
+    np.testing.assert_array_equal(np.isinf(losses[1]), expected)
+

@@ -198,6 +198,33 @@ def toeplitz_convolve(kernel: torch.Tensor, offset: torch.Tensor, x: torch.Tenso
     return torch.einsum("...kjoi,bji->...bko", toeplitz, x) + offset.unsqueeze(-3)
 
 
+def recurrence_spectrum(spec: StudentSpec, weights: Weights) -> torch.Tensor:
+    """Eigenvalues of A (..., m): lam if diagonal, else those of the symmetric A = P^T diag(lam) P
+    (symmetric for any P, so real; symmetrised against rounding)."""
+    A = weights.recurrence
+    if spec.diagonal:
+        return A
+    return torch.linalg.eigvalsh(0.5 * (A + A.transpose(-1, -2)))
+
+
+def runaway(spec: StudentSpec, weights: Weights, tolerance: float = 1e-6) -> torch.Tensor:
+    """Whether the state can grow without bound under bounded inputs, per model (...,).
+
+    An eigenvalue mu < 0 of A: the state grows along its eigenvector, geometrically when the step
+    is linear in h (linear, drive form) and by about dt per step once a saturating activation
+    saturates. An eigenvalue mu > 2 / dt when the step is linear in h: the step map I - dt A has
+    an eigenvalue below -1 (a saturating activation keeps that oscillation bounded). Eigenvalues
+    within ``tolerance`` x (1 + max |mu|) of these bounds are integrators, not runaways: float32
+    rounding of a mode at exactly 0.
+    """
+    mu = recurrence_spectrum(spec, weights)
+    slack = tolerance * (1.0 + mu.abs().amax(-1))
+    grows = mu.amin(-1) < -slack
+    if spec.linear or spec.activation in DRIVE_ACTIVATIONS:
+        grows |= mu.amax(-1) > 2.0 / spec.dt + slack
+    return grows
+
+
 def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.Tensor:
     """Outputs y (..., batch, T, o) of the student with ``weights`` on inputs x (batch, T, d)."""
     if spec.linear:
@@ -282,10 +309,7 @@ class StudentRNN(torch.nn.Module):
     @torch.no_grad()
     def stability_margin(self) -> float:
         """Distance from instability: min lam (diagonal) or min eigenvalue of the symmetric A."""
-        recurrence = self.weights(constrained=False).recurrence
-        if self.spec.diagonal:
-            return float(recurrence.min())
-        return float(torch.linalg.eigvalsh(0.5 * (recurrence + recurrence.t())).min())
+        return float(recurrence_spectrum(self.spec, self.weights(constrained=False)).min())
 
     @torch.no_grad()
     def widened(self, spec: StudentSpec, generator: torch.Generator) -> StudentRNN:

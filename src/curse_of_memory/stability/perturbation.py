@@ -4,7 +4,12 @@ For each beta of a grid and each of R random draws g ~ N(0, I), every raw parame
 (for stable parameterizations the raw w before f) becomes p + beta g / ||g||_inf, and the test
 loss is evaluated. Draw r uses the same direction g_r at every beta (as the public code, which
 reseeds with r). Losses that are not finite or exceed ``divergence_ratio`` times the loss of the
-zero predictor count as +inf. Then
+zero predictor count as +inf, and so does every model whose recurrence runs away
+(:func:`~curse_of_memory.rnn.models.runaway`: A has an eigenvalue < 0, or > 2 / dt for a step
+linear in h). The theorem's error is a sup over all times, where such a model's error is
+infinite; on test sequences of T steps a mode growing as (1 + dt |mu|)^k passes the divergence
+ratio only once |mu| >~ log(ratio) / (2 dt T), so the finite horizon alone would put every
+blow-up above ~5 / T, however close to 0 the stability margin comes. Then
 
     E_m(beta) = max_{beta' <= beta} max_r loss(beta', r)      (beta = 0: one evaluation).
 
@@ -29,7 +34,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..rnn.models import StudentSpec, Weights, effective_weights, impulse_response, run_student
+from ..rnn.models import (
+    StudentSpec,
+    Weights,
+    effective_weights,
+    impulse_response,
+    run_student,
+    runaway,
+)
 from ..rnn.recurrence import samples_per_step
 from ..rnn.training import weighted_mse
 
@@ -221,15 +233,15 @@ def perturbation_losses(
                     ensemble = perturbed(
                         raw, {name: value[chosen] for name, value in directions.items()}, beta
                     )
+                effective = effective_weights(spec, ensemble, constrained=False)
                 if exact:
-                    kernel, offset = impulse_response(
-                        spec, effective_weights(spec, ensemble, constrained=False), x.shape[1]
-                    )
+                    kernel, offset = impulse_response(spec, effective, x.shape[1])
                     losses = quadratic(kernel - kernel0, offset - offset0)
                 else:
                     losses = ensemble_losses(
                         spec, ensemble, x, y, weights, config.chunk_elements, limit
                     )
+                losses[runaway(spec, effective)] = math.inf
                 values[evaluated] = losses.numpy()
             values[~np.isfinite(values) | (values > limit)] = math.inf
             if beta > 0:

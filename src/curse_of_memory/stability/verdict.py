@@ -15,7 +15,8 @@ precondition (:func:`precondition`):
   (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
   one mode represents exactly). Crossings of curves that all start at rounding level are noise;
   stability is then the boundedness of E_m(beta) itself, and the trend is that of the blow-up
-  points b_m, the first beta at which E_m diverges (+inf), at the geometric midpoint of its
+  points b_m, the first beta at which E_m diverges (+inf: a draw's loss passes the divergence
+  ratio or its recurrence runs away, :mod:`.perturbation`), at the geometric midpoint of its
   grid interval;
 - ``crossings``: otherwise, E_m(0) falls from the smallest to the largest width by at least
   ``min_improvement`` and at least ``min_crossings`` consecutive pairs are *informative*
@@ -38,15 +39,17 @@ precondition (:func:`precondition`):
   s_m = E_m(beta_1) - E_m(0) in m, the least-squares slope of log s_m on log m (+inf when a
   student diverges at beta_1, even the narrowest; nan when some s_m <= 0: both count against
   ``stable``). It reads ``stable`` when the excess grows slower than m^slope_tolerance (the
-  slope's interval lies below it) and the blow-up points do not move toward 0, and
-  ``unstable`` when instead E_m(beta) diverges at ever smaller beta: the blow-up points move
-  toward 0 (their slope's interval lies below -slope_tolerance; a student that never diverges
-  on the grid counts as beyond it) while a reachable margin collapses, the theorem's mechanism
-  (IAT-1b: blow-up slope -2.0 in all 20 draw sets). A growing excess without diverging students
-  is ``undetermined``: it does not show E_m(beta) unbounded at every beta > 0; so is a bounded
-  excess with blow-ups moving toward 0. Under a reachable margin its ``stable`` also needs the
-  target's memory known to be exponential (:func:`theorem_check`): at these widths the students
-  of polynomial memory keep their excess bounded too;
+  slope's interval lies below it) and the blow-up points stay put (their slope's interval lies
+  above -slope_tolerance), and ``unstable`` when instead E_m(beta) diverges at ever smaller
+  beta: the blow-up points move toward 0 (their interval lies below -slope_tolerance; a
+  student that never diverges on the grid counts as beyond it) while a reachable margin
+  collapses, the theorem's mechanism. E_m = inf from b_m on, so this holds however small the
+  excess below b_m is (IAT-1b: a perturbation that pushes an eigenvalue below 0 runs away, and
+  the blow-ups follow the collapsing margin, 0.076 -> 0.0067 for m = 2-8). A growing excess
+  without diverging students is ``undetermined``: it does not show E_m(beta) unbounded at every
+  beta > 0. Under a reachable margin ``stable`` also needs the target's memory known to be
+  exponential (:func:`theorem_check`): at these widths the students of polynomial memory keep
+  their excess bounded too;
 - ``none``: E_m(0) does not fall by ``min_improvement``; the verdict is ``undetermined`` with
   what would resolve it.
 
@@ -702,11 +705,12 @@ def _decide_bounded(
     margin_waived: bool,
     margin_note: str,
 ) -> tuple[str, str]:
-    """Verdict from the sensitivity: ``stable`` when the perturbation excess grows slower than
-    m^slope_tolerance (its slope interval lies below it), the blow-up points do not move toward
-    0 and the margin agrees; ``unstable`` when the excess is not bounded and the students
-    diverge at ever smaller beta (the blow-up slope's interval lies below -slope_tolerance)
-    while a reachable margin collapses; else ``undetermined``."""
+    """Verdict from the sensitivity: ``unstable`` when the students diverge at ever smaller beta
+    (the blow-up slope's interval lies below -slope_tolerance: E_m(beta) = inf from b_m on,
+    so no beta_0 > 0 bounds every E_m) while a reachable margin collapses; ``stable`` when the
+    perturbation excess grows slower than m^slope_tolerance (its slope interval lies below
+    it), the blow-up points stay put (their interval lies above -slope_tolerance) and the
+    margin agrees; else ``undetermined``."""
     low, high = slope_interval
     tol = config.slope_tolerance
     notes = (
@@ -714,13 +718,7 @@ def _decide_bounded(
         f"tolerance {tol:g}; blow-up slope interval [{blowup_interval[0]:.2f}, "
         f"{blowup_interval[1]:.2f}] vs tolerance {-tol:g}; {margin_note}"
     )
-    moving_left = blowup_interval[1] < -tol
-    if high < tol and moving_left:
-        return "undetermined", (
-            f"the perturbation excess grows slower than m^{tol:g} but the blow-up points move "
-            f"toward 0: {notes}"
-        )
-    if moving_left:
+    if blowup_interval[1] < -tol:
         if margin_reachable and (margin_collapses or margin_waived):
             return "unstable", f"the students diverge at ever smaller beta: {notes}"
         why = (
@@ -734,6 +732,11 @@ def _decide_bounded(
             f"the perturbation excess is not shown to grow slower than m^{tol:g}, and the "
             f"blow-up points are not shown to move toward 0 (a growing excess alone never reads "
             f"unstable): {notes}"
+        )
+    if blowup_interval[0] <= -tol:
+        return "undetermined", (
+            f"the perturbation excess grows slower than m^{tol:g} but the blow-up points are "
+            f"not shown to stay put: {notes}"
         )
     if not margin_collapses or margin_waived:
         return "stable", f"the perturbation excess grows slower than m^{tol:g}: {notes}"

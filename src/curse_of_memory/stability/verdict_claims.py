@@ -89,6 +89,8 @@ def stability_claims(
     margin_slope = analysis["margin_slope"]
     reachable = analysis.get("margin_reachable", True)
     rows.append(trend_claim(figure, analysis, evidence, expect, config))
+    if evidence == "sensitivity" and expect == "stable":  # its stable reading needs both
+        rows.append(trend_claim(figure, analysis, "blow-ups", expect, config))
     if expect == "stable":
         rows += [
             claim(
