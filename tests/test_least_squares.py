@@ -42,7 +42,7 @@ def test_an_exponential_sum_is_recovered_exactly():
     w = time_weights(40, 2.0)
     for width in (2, 3):
         student = models.StudentRNN(models.StudentSpec(width=width), torch_generator(0, width))
-        fit = least_squares.fit_linear_student(student, data["train/x"], data["train/y"], w)
+        fit = least_squares.fit_student(student, data["train/x"], data["train/y"], w)
         big = np.abs(fit.a) > 1e-6
         assert sorted(fit.q[big]) == pytest.approx([0.6, 0.9], rel=1e-6)
         assert sorted(fit.a[big]) == pytest.approx([0.5, 1.0], rel=1e-6)
@@ -72,7 +72,7 @@ def test_a_relu_student_of_twice_the_width_is_the_linear_fit():
     x, y, w = data["train/x"], data["train/y"], time_weights(40, 2.0)
     linear = models.StudentRNN(models.StudentSpec(width=3), torch_generator(0))
     relu = models.StudentRNN(models.StudentSpec(width=6, activation="relu"), torch_generator(1))
-    fits = [least_squares.fit_linear_student(s, x, y, w) for s in (linear, relu)]
+    fits = [least_squares.fit_student(s, x, y, w) for s in (linear, relu)]
     assert fits[1].loss == pytest.approx(fits[0].loss, rel=1e-12)
     with torch.no_grad():
         assert torch.allclose(relu(data["test/x"]), linear(data["test/x"]), atol=1e-12, rtol=0)
@@ -89,6 +89,6 @@ def test_a_student_without_an_exact_fit_is_refused(width, activation):
     student = models.StudentRNN(spec, torch_generator(0))
     data = data_of(0.9 ** np.arange(40))
     with pytest.raises(ValueError, match="student.fit"):
-        least_squares.fit_linear_student(
+        least_squares.fit_student(
             student, data["train/x"], data["train/y"], time_weights(40, 2.0)
         )

@@ -171,7 +171,7 @@ def fitted_modes(spec: StudentSpec) -> int:
 
 
 @torch.no_grad()
-def fit_linear_student(
+def fit_student(
     student: StudentRNN, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor
 ) -> KernelFit:
     """Set a student's weights to the least-squares exponential-sum fit of its loss.
@@ -208,7 +208,7 @@ def fit_result(
 ) -> TrainResult:
     """Fit ``student`` on data["train/..."] and record it like a training run (steps: L-BFGS
     iterations; converged: the optimiser's own convergence test)."""
-    fit = fit_linear_student(student, data["train/x"], data["train/y"], weights)
+    fit = fit_student(student, data["train/x"], data["train/y"], weights)
     log(f"fit loss {fit.loss:.3e} after {fit.iterations} L-BFGS iterations ({fit.message})")
     return TrainResult(
         best_valid=evaluate(student, data["valid/x"], data["valid/y"], weights),
