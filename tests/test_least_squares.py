@@ -72,8 +72,8 @@ def test_a_relu_student_of_twice_the_width_is_the_linear_fit():
     x, y, w = data["train/x"], data["train/y"], time_weights(40, 2.0)
     linear = models.StudentRNN(models.StudentSpec(width=3), torch_generator(0))
     relu = models.StudentRNN(models.StudentSpec(width=6, activation="relu"), torch_generator(1))
-    fits = [least_squares.fit_student(s, x, y, w) for s in (linear, relu)]
-    assert fits[1].loss == pytest.approx(fits[0].loss, rel=1e-12)
+    for student in (linear, relu):
+        least_squares.fit_student(student, x, y, w)
     with torch.no_grad():
         assert torch.allclose(relu(data["test/x"]), linear(data["test/x"]), atol=1e-12, rtol=0)
         half = relu.c.clone()
@@ -89,6 +89,4 @@ def test_a_student_without_an_exact_fit_is_refused(width, activation):
     student = models.StudentRNN(spec, torch_generator(0))
     data = data_of(0.9 ** np.arange(40))
     with pytest.raises(ValueError, match="student.fit"):
-        least_squares.fit_student(
-            student, data["train/x"], data["train/y"], time_weights(40, 2.0)
-        )
+        least_squares.fit_student(student, data["train/x"], data["train/y"], time_weights(40, 2.0))

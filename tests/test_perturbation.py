@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from curse_of_memory.rnn import recurrence
-from curse_of_memory.rnn.models import StudentRNN, StudentSpec, effective_weights, run_student
+from curse_of_memory.rnn.models import (
+    StudentRNN,
+    StudentSpec,
+    effective_weights,
+    run_student,
+    runaway,
+)
 from curse_of_memory.rnn.recurrence import step_loop
 from curse_of_memory.rnn.training import time_weights, weighted_mse
 from curse_of_memory.stability import perturbation
@@ -166,9 +172,11 @@ def draw_loss_by_step_loop(spec, raw, x, y, w):
 def runs_away_by_eigenvalues(spec, raw):
     """Oracle of models.runaway: the general eigenvalues of the dense A, built by hand."""
     lam = raw["w"].double().numpy()  # direct parameterization: lam = w
-    A = np.diag(lam) if spec.diagonal else raw["P"].double().numpy().T @ np.diag(lam) @ raw[
-        "P"
-    ].double().numpy()
+    A = (
+        np.diag(lam)
+        if spec.diagonal
+        else raw["P"].double().numpy().T @ np.diag(lam) @ raw["P"].double().numpy()
+    )
     mu = np.linalg.eigvals(A).real
     on_state = spec.activation in ("linear", "relu")
     return bool(mu.min() < -1e-9 or (on_state and mu.max() > 2 / spec.dt + 1e-9))
@@ -243,7 +251,7 @@ def test_ensemble_stops_a_model_once_its_partial_loss_exceeds_the_limit(generato
     y[:8] = 50.0  # the first chunk alone holds most of the error
     w = time_weights(30, 2)
     directions = draw_directions(model.raw(), 5, generator)
-    ensemble = perturbed(model.raw(), directions, 0.5)
+    ensemble = effective_weights(spec, perturbed(model.raw(), directions, 0.5), constrained=False)
     full = ensemble_losses(spec, ensemble, x, y, w, chunk_elements=5 * 30 * 8)
     limit = float(full.median())
     monkeypatch.setattr(perturbation, "run_student", counting_run_student)
@@ -260,12 +268,13 @@ def test_betas_must_be_ascending():
         PerturbationConfig(betas=(0.0, 0.2, 0.1))
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh", "hardtanh"])
 def test_a_runaway_recurrence_is_infinite_however_short_the_horizon(activation, generator):
     """A mode at lam = 0.002 pushed below 0 grows by at most (1 + dt |lam|)^50 ~ 1.2 on 50
     steps, far below the divergence ratio, yet its error over all times is infinite: exactly
     the draws whose perturbed lam goes negative are +inf. lam > 2 / dt runs away only when the
-    step is linear in h (linear, relu drive form); tanh keeps that oscillation bounded."""
+    step is linear in h (linear, relu drive form); tanh and hardtanh keep that oscillation
+    bounded."""
     spec = StudentSpec(width=3, activation=activation)
     model = StudentRNN(spec, generator)
     with torch.no_grad():
@@ -277,9 +286,28 @@ def test_a_runaway_recurrence_is_infinite_however_short_the_horizon(activation, 
     losses = perturbation_losses(spec, model.raw(), x, y, time_weights(50, 2), config, directions)
     lam = (model.w.detach() + 0.004 * directions["w"]).numpy()
     expected = lam.min(axis=1) < 0
-    if activation != "tanh":
+    if activation in ("linear", "relu"):
         expected |= lam.max(axis=1) > 2.0
     assert np.isfinite(losses[0][0])
     assert expected.any() and not expected.all()
     np.testing.assert_array_equal(np.isinf(losses[1]), expected)
 
+
+@pytest.mark.parametrize("activation", ["linear", "tanh"])
+def test_runaway_of_a_full_a_follows_its_eigenvalues_not_rounding(activation, generator):
+    """A = P^T diag(lam) P with a non-orthogonal P (as perturbed) has the inertia of diag(lam):
+    an eigenvalue -1e-4 runs away (the oracle: general eigenvalues of the dense A), while a
+    mode at exactly 0 stored in float32, which rounding moves below 0 in some draws, does not."""
+    spec = StudentSpec(width=4, structure="full", activation=activation)
+    rounded_below = 0
+    for lam0 in [0.0] * 20 + [-1e-4] * 5:
+        model = StudentRNN(spec, generator, dtype=torch.float32)
+        with torch.no_grad():
+            model.w.copy_(torch.tensor([lam0, 0.1, 0.3, 0.5]))
+            model.P.add_(0.2 * torch.randn(4, 4, generator=generator))
+            weights = effective_weights(spec, model.raw(), constrained=False)
+        assert bool(runaway(spec, weights)) is (lam0 < 0)
+        if lam0 < 0:
+            assert runs_away_by_eigenvalues(spec, {k: v.detach() for k, v in model.raw().items()})
+        rounded_below += bool(torch.linalg.eigvalsh(weights.recurrence).min() < 0)
+    assert rounded_below > 0  # the tolerance is needed

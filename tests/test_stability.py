@@ -257,9 +257,7 @@ def test_exponential_memory_represented_by_one_mode_is_stable_from_blowups():
         (1, 2048, (2, 4, 6, 8, 14)),
     ],
 )
-def test_polynomial_memory_reads_unstable_from_blowups_moving_toward_zero(
-    draw_seed, train, widths
-):
+def test_polynomial_memory_reads_unstable_from_blowups_moving_toward_zero(draw_seed, train, widths):
     """IAT Figure 1b's setting (4096 training sequences, widths 2-14): least-squares fits of
     (t+1)^-1.1 fall 1e9-fold, but from m = 4 on every curve is perturbation-dominated at
     beta_1, so the sensitivity carries the verdict. Perturbations reach the margin, which
@@ -273,7 +271,7 @@ def test_polynomial_memory_reads_unstable_from_blowups_moving_toward_zero(
     assert result.evidence == "sensitivity", result.precondition
     assert result.blowups[0] > 0.05 and result.blowups[3] < result.blowups[0] / 4
     for blowup, margin in zip(result.blowups, result.margins):  # below the margin: stable
-        assert blowup > margin / 2 ** 0.5 or blowup == BETA_GRID_FIRST
+        assert blowup > margin / 2**0.5 or blowup == BETA_GRID_FIRST
     assert result.margin_slope < -CONFIG.margin_slope_tolerance
     assert result.verdict == "unstable", result.reason
 
@@ -544,6 +542,24 @@ def test_blowups_moving_toward_zero_read_unstable_whatever_the_excess_below_them
     assert result.excess_slope_high < CONFIG.slope_tolerance
     assert result.blowup_slope_high < -CONFIG.slope_tolerance
     assert result.verdict == "unstable", result.reason
+
+
+@pytest.mark.parametrize(
+    "memory, margins, why",
+    [
+        ("exponential", {m: 0.5 / m for m in WIDTHS}, "decays exponentially"),
+        (None, {2: 0.5, 4: 0.2, 8: 0.1, 16: 0.0, 32: -1e-9}, "16, 32 have a mode at the edge"),
+    ],
+)
+def test_an_unstable_reading_that_cannot_be_the_targets_is_undetermined(memory, margins, why):
+    """Blow-ups moving to 0 under a collapsing margin read unstable (above), but not for a
+    memory known to decay exponentially, nor when a student has a mode at lam = 0 (a dead mode
+    of the direct parameterization: any perturbation makes it run away, whatever the target)."""
+    losses = diverging_losses(lambda m: 11 - int(math.log2(m)), lambda m: 100.0)
+    result = analyse_losses(losses, margins, target_memory=memory)
+    assert result.blowup_slope_high < -CONFIG.slope_tolerance
+    assert result.verdict == "undetermined"
+    assert why in result.reason
 
 
 def test_a_bounded_excess_is_not_stable_while_the_blowups_may_move_toward_zero():

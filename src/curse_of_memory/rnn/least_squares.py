@@ -34,6 +34,7 @@ from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 
 from .models import PARAMETERIZATIONS, StudentRNN, StudentSpec
+from .recurrence import DRIVE_ACTIVATIONS
 from .training import Log, TrainResult, evaluate
 
 
@@ -152,7 +153,9 @@ def fit_kernel(moments: Moments, width: int, dt: float, iterations: int = 2000) 
 PAIRED_ACTIVATIONS = ("relu",)
 """Drive-form activations with sigma(z) - sigma(-z) = z: two units of one decay, driven by
 sigma(+U_i x) and sigma(-U_i x) and read out with +c_i and -c_i, sum to the linear mode
-c_i U_i sum_s q_i^s x_{k-s} exactly, so such a student of width 2m is the m-mode fit."""
+c_i U_i sum_s q_i^s x_{k-s} exactly, so such a student of width 2m is the m-mode fit. (Only on
+the drive: inside the feedback, sigma(U x - A h), the pair would not be linear.)"""
+assert set(PAIRED_ACTIVATIONS) <= set(DRIVE_ACTIVATIONS)
 
 
 def fitted_modes(spec: StudentSpec) -> int:
@@ -187,15 +190,15 @@ def fit_student(
         x[..., 0].double().numpy(), y[..., 0].double().numpy(), weights.double().numpy()
     )
     fit = fit_kernel(moments, modes, spec.dt)
-    copies = spec.width // modes
-    signs = torch.tensor([1.0, -1.0][:copies], dtype=torch.float64).repeat_interleave(modes)
+    copies = spec.width // modes  # 1 (linear) or 2 (a pair per mode)
+    unit_sign = torch.tensor([1.0, -1.0][:copies], dtype=torch.float64).repeat_interleave(modes)
     lam = torch.as_tensor((1.0 - fit.q) / spec.dt).repeat(copies)
-    root = torch.as_tensor(np.sqrt(np.abs(fit.a))).repeat(copies) * signs
-    sign = torch.as_tensor(np.sign(fit.a)).repeat(copies)
+    U = torch.as_tensor(np.sqrt(np.abs(fit.a))).repeat(copies) * unit_sign
+    c = torch.as_tensor(np.sign(fit.a)).repeat(copies) * U
     dtype = student.w.dtype
     student.w.copy_(PARAMETERIZATIONS[spec.parameterization].inverse(lam.to(dtype)))
-    student.U.copy_(root.to(dtype).unsqueeze(-1))
-    student.c.copy_((sign * root).to(dtype).unsqueeze(0))
+    student.U.copy_(U.to(dtype).unsqueeze(-1))
+    student.c.copy_(c.to(dtype).unsqueeze(0))
     student.b.zero_()
     student.c0.zero_()
     if not spec.diagonal:

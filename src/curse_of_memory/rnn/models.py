@@ -208,14 +208,16 @@ def recurrence_spectrum(spec: StudentSpec, weights: Weights) -> torch.Tensor:
 
 
 def runaway(spec: StudentSpec, weights: Weights, tolerance: float = 1e-6) -> torch.Tensor:
-    """Whether the state can grow without bound under bounded inputs, per model (...,).
+    """Whether the state grows without bound, unboundedly over time, per model (...,).
 
-    An eigenvalue mu < 0 of A: the state grows along its eigenvector, geometrically when the step
-    is linear in h (linear, drive form) and by about dt per step once a saturating activation
-    saturates. An eigenvalue mu > 2 / dt when the step is linear in h: the step map I - dt A has
-    an eigenvalue below -1 (a saturating activation keeps that oscillation bounded). Eigenvalues
-    within ``tolerance`` x (1 + max |mu|) of these bounds are integrators, not runaways: float32
-    rounding of a mode at exactly 0.
+    An eigenvalue mu < 0 of A: for a step linear in h (linear, drive form) the state grows
+    geometrically along its eigenvector; for tanh and hardtanh it drifts off by up to dt per
+    step once the activation saturates (without input, V = h^T A h / 2 cannot rise, since
+    (A h) . sigma(-A h) <= 0, and falls without bound once negative). An eigenvalue mu > 2 / dt,
+    for a step linear in h: I - dt A has an eigenvalue below -1 (a saturating activation keeps
+    that oscillation bounded). Eigenvalues within ``tolerance`` x (1 + max |mu|) of these bounds
+    do not count: an integrator (mu = 0, e.g. a mode clamped at 0 in training) grows at most
+    linearly, and float32 rounding puts such a mode of a full A at ~1e-7 relative.
     """
     mu = recurrence_spectrum(spec, weights)
     slack = tolerance * (1.0 + mu.abs().amax(-1))

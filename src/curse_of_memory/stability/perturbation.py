@@ -4,12 +4,13 @@ For each beta of a grid and each of R random draws g ~ N(0, I), every raw parame
 (for stable parameterizations the raw w before f) becomes p + beta g / ||g||_inf, and the test
 loss is evaluated. Draw r uses the same direction g_r at every beta (as the public code, which
 reseeds with r). Losses that are not finite or exceed ``divergence_ratio`` times the loss of the
-zero predictor count as +inf, and so does every model whose recurrence runs away
-(:func:`~curse_of_memory.rnn.models.runaway`: A has an eigenvalue < 0, or > 2 / dt for a step
-linear in h). The theorem's error is a sup over all times, where such a model's error is
-infinite; on test sequences of T steps a mode growing as (1 + dt |mu|)^k passes the divergence
-ratio only once |mu| >~ log(ratio) / (2 dt T), so the finite horizon alone would put every
-blow-up above ~5 / T, however close to 0 the stability margin comes. Then
+zero predictor count as +inf, and so does every perturbed model (beta > 0) whose recurrence
+runs away (:func:`~curse_of_memory.rnn.models.runaway`: A has an eigenvalue < 0, or > 2 / dt
+for a step linear in h), without being evaluated. The theorem's error is a sup over all times,
+where such a model's error is infinite; on test sequences of T steps a mode growing as
+(1 + dt |mu|)^k passes the divergence ratio only once |mu| >~ log(ratio) / (2 dt T), so the
+finite horizon alone would put every blow-up above ~5 / T, however close to 0 the stability
+margin comes. Then
 
     E_m(beta) = max_{beta' <= beta} max_r loss(beta', r)      (beta = 0: one evaluation).
 
@@ -157,26 +158,25 @@ class PerturbationConfig:
 
 def ensemble_losses(
     spec: StudentSpec,
-    raw: Mapping[str, torch.Tensor],
+    weights_e: Weights,
     x: torch.Tensor,
     y: torch.Tensor,
     weights: torch.Tensor,
     chunk_elements: int,
     limit: float = math.inf,
 ) -> torch.Tensor:
-    """Weighted MSE of each model of an ensemble (raw tensors with a leading model dim).
+    """Weighted MSE of each model of an ensemble (effective weights with a leading model dim).
 
     Samples go in chunks of ``chunk_elements`` outputs of all models (at least the samples of
     one step of the streamed loop); after each chunk, a model whose summed loss exceeds
     ``limit`` x (all samples) is +inf and leaves the ensemble.
     """
-    models = next(iter(raw.values())).shape[0]
+    models = weights_e.U.shape[0]
     chunk = chunk_elements // (x.shape[1] * spec.output_dim * models)
     samples = min(x.shape[0], max(chunk, samples_per_step(models, spec.width)))
     total = torch.zeros(models, dtype=x.dtype)
     active = torch.arange(models)
     with torch.no_grad():
-        weights_e = effective_weights(spec, raw, constrained=False)
         for start in range(0, x.shape[0], samples):
             ensemble = Weights(*(value[active] for value in vars(weights_e).values()))
             pred = run_student(spec, ensemble, x[start : start + samples])
@@ -234,14 +234,17 @@ def perturbation_losses(
                         raw, {name: value[chosen] for name, value in directions.items()}, beta
                     )
                 effective = effective_weights(spec, ensemble, constrained=False)
-                if exact:
-                    kernel, offset = impulse_response(spec, effective, x.shape[1])
-                    losses = quadratic(kernel - kernel0, offset - offset0)
-                else:
-                    losses = ensemble_losses(
-                        spec, ensemble, x, y, weights, config.chunk_elements, limit
+                losses = torch.full((len(effective.U),), math.inf, dtype=dtype)
+                # the trained student's E_m(0) is its own test error; perturbed runaways are inf
+                bounded = ~runaway(spec, effective) if beta > 0 else torch.ones(1, dtype=bool)
+                kept = Weights(*(value[bounded] for value in vars(effective).values()))
+                if bounded.any() and exact:
+                    kernel, offset = impulse_response(spec, kept, x.shape[1])
+                    losses[bounded] = quadratic(kernel - kernel0, offset - offset0)
+                elif bounded.any():
+                    losses[bounded] = ensemble_losses(
+                        spec, kept, x, y, weights, config.chunk_elements, limit
                     )
-                losses[runaway(spec, effective)] = math.inf
                 values[evaluated] = losses.numpy()
             values[~np.isfinite(values) | (values > limit)] = math.inf
             if beta > 0:

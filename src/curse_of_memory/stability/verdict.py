@@ -69,8 +69,9 @@ one beyond the grid in [beta_max, inf); when no student diverges on the grid the
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
 
-- ``stable``: the trend's interval lies above -slope_tolerance (for the sensitivity: below
-  +slope_tolerance) and the margin does not collapse;
+- ``stable``: the trend's interval lies above -slope_tolerance (for the sensitivity: the
+  excess's below +slope_tolerance and the blow-ups' above -slope_tolerance) and the margin does
+  not collapse;
 - ``unstable``: the trend's interval lies below -slope_tolerance (for the sensitivity: that of
   the blow-up points) and the margin collapses
   (never under a stable parameterization: no perturbation of w reaches its margin, the
@@ -78,6 +79,9 @@ The mechanism of the theorem is that approximating long memory forces the stabil
   beta* ~ sqrt((E_m(0) - E_m'(0)) / (S_m' - S_m)), which moves left as E_m(0) falls);
 - ``undetermined``: the precondition fails, the two kinds of evidence disagree, or an interval
   straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
+  So is an ``unstable`` reading that cannot be the target's (:func:`instability_check`): its
+  memory is known to decay exponentially, or a student has a mode at lam <= 0, which any
+  perturbation makes run away.
 
 The evidence is read at a few finite widths, the theorem speaks of m -> infinity: when the
 target's memory is known exactly (a linear functional, M = |rho| on the grid) and is not
@@ -87,8 +91,9 @@ approximate it stably (the theorem: stable approximation implies exponential dec
 ``stable`` reading is a finite-width one: students that have not yet resolved the memory's
 tail, whose margin has not yet had to shrink. The verdict is then ``undetermined``, with that
 reason (:func:`theorem_check`), never ``stable``.
-Measured: relu and tanh students of widths 4-64 on rho = (t+1)^-1.1 and (t+1)^-1.5 had blow-up
-points moving right and perturbation excesses E_m(beta) - E_m(0) falling as m^-1.4 to m^-2.
+Measured: relu and tanh students of widths 4-64 on rho = (t+1)^-1.1 and (t+1)^-1.5 had
+perturbation excesses E_m(beta) - E_m(0) falling as m^-1.4 to m^-2 (and, before runaways
+counted as divergence, blow-up points moving right).
 """
 
 from __future__ import annotations
@@ -562,6 +567,10 @@ def analyse(
     verdict, reason, resolve = theorem_check(
         verdict, reason, resolve, target_memory, margin_reachable, gate.evidence
     )
+    edge_widths = [m for m, margin in zip(widths, margin_values) if margin <= EDGE_MARGIN]
+    verdict, reason, resolve = instability_check(
+        verdict, reason, resolve, target_memory, edge_widths
+    )
     if verdict == "undetermined" and not resolve:
         resolve = (
             "more widths (a longer trend) or more perturbation draws (a narrower interval); "
@@ -642,6 +651,43 @@ def theorem_check(
         "this target's memory is not known exactly",
         f"{wider}, or informative width pairs whose crossings carry the trend",
     )
+
+
+EDGE_MARGIN = 1e-6
+"""A margin at most this is a mode at the edge of stability (lam <= 0: an integrator, e.g. a
+mode the direct parameterization's training clamped at 0), as rounding sees it."""
+
+
+def instability_check(
+    verdict: str,
+    reason: str,
+    resolve: str,
+    target_memory: str | None,
+    edge_widths: Sequence[int],
+) -> tuple[str, str, str]:
+    """(verdict, reason, resolve), with ``unstable`` turned ``undetermined`` when it cannot be the
+    target's: its memory is known exactly and decays exponentially (exponential sums approximate
+    it with margins bounded away from 0), or some student has a mode at the edge of stability
+    (margin <= EDGE_MARGIN), which any perturbation makes run away whatever the target."""
+    if verdict != "unstable":
+        return verdict, reason, resolve
+    if target_memory == EXPONENTIAL:
+        return (
+            "undetermined",
+            f"{reason}; but the target's memory (known exactly) decays exponentially, which "
+            "exponential sums approximate with margins bounded away from 0: the divergence is "
+            "these students', not the target's",
+            "students whose modes keep away from lam = 0 (another fit or training)",
+        )
+    if edge_widths:
+        return (
+            "undetermined",
+            f"{reason}; but width(s) {', '.join(map(str, edge_widths))} have a mode at the edge "
+            f"of stability (margin <= {EDGE_MARGIN:g}, e.g. clamped at lam = 0 in training), "
+            "which any perturbation makes run away whatever the target",
+            "students without modes at lam = 0 (fresh starts, another parameterization)",
+        )
+    return verdict, reason, resolve
 
 
 def decide(
