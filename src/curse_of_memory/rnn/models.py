@@ -208,7 +208,7 @@ def recurrence_spectrum(spec: StudentSpec, weights: Weights) -> torch.Tensor:
 
 
 def runaway(spec: StudentSpec, weights: Weights, tolerance: float = 1e-6) -> torch.Tensor:
-    """Whether the state grows without bound, unboundedly over time, per model (...,).
+    """Whether the state can grow without bound over time, per model (...,).
 
     An eigenvalue mu < 0 of A: for a step linear in h (linear, drive form) the state grows
     geometrically along its eigenvector; for tanh and hardtanh it drifts off by up to dt per
