@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from curse_of_memory.stability import verdict as stability
+from curse_of_memory.stability.curves import certified_curve
 from curse_of_memory.stability.verdict import (
     StabilityConfig,
     analyse,
@@ -340,27 +341,76 @@ def test_blowup_slope_bounds_are_the_extreme_slopes_over_the_grid_intervals(firs
         curve[j:] = math.inf
         curves.append(curve)
     points = np.array([blowup_point(BETAS, curve) for curve in curves])
+    bounds = np.array([stability.blowup_bounds(BETAS, curve) for curve in curves])
     j = np.array(first_infinite)
     low = np.where(j == 1, -np.inf, np.log(BETAS[np.maximum(j - 1, 1)]))
     expected = corner_slopes(np.log(widths), low, np.log(BETAS[j]))
-    got = stability.blowup_slope_bounds(points, widths, BETAS)
+    got = stability.blowup_slope_bounds(bounds, widths, BETAS[-1])
     for value, oracle in zip(got, expected):
         if abs(oracle) > 1e4:
             assert math.isinf(value) and np.sign(value) == np.sign(oracle)
         else:
             assert value == pytest.approx(oracle, rel=1e-9, abs=1e-12)
     assert got[0] <= log_slope(widths, points) <= got[1]
-    points[-1] = math.nan  # the widest never diverges: [beta_max, inf), no upper bound
-    got = stability.blowup_slope_bounds(points, widths, BETAS)
+    bounds[-1] = stability.blowup_bounds(BETAS, np.ones(BETAS.shape))  # the widest never diverges
+    assert tuple(bounds[-1]) == (BETAS[-1], math.inf)  # [beta_max, inf): no upper bound
+    got = stability.blowup_slope_bounds(bounds, widths, BETAS[-1])
     assert got[1] == math.inf
     high = np.log(BETAS[j])
     low[-1], high[-1] = np.log(BETAS[-1]), np.inf
     expected = corner_slopes(np.log(widths), low, high)[0]
     assert got[0] == (-math.inf if expected < -1e4 else pytest.approx(expected, rel=1e-9))
-    assert stability.blowup_slope_bounds(np.full(4, math.nan), widths, BETAS) == (
+    never = [(BETAS[-1], math.inf)] * 4
+    assert stability.blowup_slope_bounds(never, widths, BETAS[-1]) == (
         math.inf,
         math.inf,
     )  # no student diverges on the grid: they stay put beyond it
+
+
+def test_a_runaway_radius_pins_the_blowup_unless_the_draws_diverge_earlier():
+    """E_m = inf beyond the radius r: the blow-up is r exactly when the draws first diverge at
+    or after it (or never), the draws' grid interval when they diverge before it."""
+    curve = np.ones(BETAS.shape)
+    curve[7:] = math.inf  # the draws diverge in (BETAS[6], BETAS[7]]
+    inside = 0.5 * (BETAS[6] + BETAS[7])
+    for radius in (0.5 * BETAS[3], inside, BETAS[7]):
+        certified = certified_curve(BETAS, curve, radius)
+        assert stability.blowup_bounds(BETAS, certified, radius) == (radius, radius)
+        assert blowup_point(BETAS, certified, radius) == radius
+    assert stability.blowup_bounds(BETAS, curve, 2 * BETAS[7]) == (BETAS[6], BETAS[7])
+    finite = np.ones(BETAS.shape)
+    assert stability.blowup_bounds(BETAS, finite, 3 * BETAS[-1]) == (3 * BETAS[-1],) * 2
+    certified = certified_curve(BETAS, finite, BETAS[4])
+    assert np.isinf(certified[5:]).all() and np.isfinite(certified[:5]).all()
+
+
+def test_runaway_radii_make_blowups_exact_and_the_verdict_follow_them():
+    """Identical draws at every width, no draw ever diverging: the radii alone carry the trend.
+    Radii 0.1 / m with a margin collapsing alike read unstable; radii 0.1 at every width with a
+    steady margin and a bounded excess read stable (for a memory known to be exponential)."""
+    widths = [4, 8, 16, 32]
+    losses = {m: [np.array([1e-3 / m])] + [np.full(30, 1.0 / m) for _ in BETAS[1:]] for m in widths}
+    falling = {m: 0.1 / m for m in widths}
+    result = analyse(
+        BETAS, losses, falling, CONFIG, np.random.default_rng(0), 10.0, runaway_radii=falling
+    )
+    assert result.evidence == "sensitivity"
+    assert result.blowups == pytest.approx([0.1 / m for m in widths])
+    assert result.blowup_slope_low == pytest.approx(-1.0) == result.blowup_slope_high
+    assert result.verdict == "unstable"
+    steady = {m: 0.1 for m in widths}
+    result = analyse(
+        BETAS,
+        losses,
+        steady,
+        CONFIG,
+        np.random.default_rng(0),
+        10.0,
+        target_memory="exponential",
+        runaway_radii=steady,
+    )
+    assert result.blowup_slope_low == pytest.approx(0.0, abs=1e-12)
+    assert result.verdict == "stable", result.reason
 
 
 def test_no_resolved_crossing_on_the_grid_means_they_stay_put_beyond_it():

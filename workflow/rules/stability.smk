@@ -11,6 +11,11 @@ rule stability:
             width=widths(w.experiment),
             allow_missing=True,
         ),
+        model=lambda w: expand(
+            "results/students/{experiment}/{teacher}/m{width}/model.safetensors",
+            width=widths(w.experiment),
+            allow_missing=True,
+        ),
         info="results/teachers/{experiment}/{teacher}/teacher.json",
         code=script_code("stability.py"),
     output:

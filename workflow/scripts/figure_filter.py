@@ -22,16 +22,20 @@ analyses, infos = (
     for paths in (snakemake.input.stability, snakemake.input.info)
 )
 tables = iter(snakemake.input.perturbation)
+betas = np.array(analyses[params.teachers[0]]["betas"])
 teacher_curves = {
     teacher: {
-        m: curves.perturbation_curve(
-            curves.losses_from_table(io.read_csv(next(tables), identities=params.identities))[1]
+        m: curves.certified_curve(
+            betas,
+            curves.perturbation_curve(
+                curves.losses_from_table(io.read_csv(next(tables), identities=params.identities))[1]
+            ),
+            radius,
         )
-        for m in params.widths
+        for m, radius in zip(params.widths, analyses[teacher]["runaway_radii"])
     }
     for teacher in params.teachers
 }
-betas = np.array(analyses[params.teachers[0]]["betas"])
 kept = table[table["status"] == "kept"]
 shown = kept["teacher"].iloc[0] if len(kept) else params.teachers[0]
 analysis = analyses[shown]

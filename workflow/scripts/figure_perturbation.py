@@ -14,9 +14,11 @@ log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 analysis = io.read_json(snakemake.input.stability, params.identities)
 curve_of = {}
-for width, table in zip(analysis["widths"], snakemake.input.perturbation):
+for width, table, radius in zip(
+    analysis["widths"], snakemake.input.perturbation, analysis["runaway_radii"]
+):
     betas, losses = curves.losses_from_table(io.read_csv(table, identities=params.identities))
-    curve_of[width] = curves.perturbation_curve(losses)
+    curve_of[width] = curves.certified_curve(betas, curves.perturbation_curve(losses), radius)
 
 notes = {
     int(m): f"training diverged at step {student['diverged_step']}"

@@ -1,21 +1,28 @@
 """Filtering stage: crossings, margins and the verdict for one teacher's students."""
 
+import json
+
 from curse_of_memory.pipeline import jobs
+from curse_of_memory.rnn import models
 from curse_of_memory.shared import io, seeding
-from curse_of_memory.stability import curves
+from curse_of_memory.stability import curves, runaway_radius
 from curse_of_memory.stability import verdict as stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-losses, margins, students = {}, {}, {}
-for width, table, metrics_path in zip(
-    params.widths, snakemake.input.perturbation, snakemake.input.metrics
+losses, margins, radii, students = {}, {}, {}, {}
+for width, table, metrics_path, model_path in zip(
+    params.widths, snakemake.input.perturbation, snakemake.input.metrics, snakemake.input.model
 ):
     betas, losses[width] = curves.losses_from_table(
         io.read_csv(table, ("beta_index", "beta", "draw", "loss"), params.identities)
     )
     metrics = io.read_json(metrics_path, params.identities)
     margins[width] = metrics["stability_margin"]
+    spec = models.StudentSpec.from_json(json.dumps(metrics["spec"]))
+    radii[width] = runaway_radius.runaway_radius(
+        spec, io.load_tensors(model_path, params.identities)
+    )
     students[width] = {
         key: metrics[key]
         for key in (
@@ -42,6 +49,7 @@ analysis = stability.analyse(
     params.margin_reachable,
     converged,
     memory["decay"]["label"] if params.exact_memory else None,
+    radii,
 )
 io.write_json(
     snakemake.output[0],

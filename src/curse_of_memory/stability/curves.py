@@ -16,6 +16,12 @@ def perturbation_curve(losses: list[np.ndarray]) -> np.ndarray:
     return np.maximum.accumulate(np.array([np.max(values) for values in losses]))
 
 
+def certified_curve(betas: np.ndarray, curve: np.ndarray, radius: float) -> np.ndarray:
+    """E(beta) with +inf at every beta > radius, the runaway radius: the perturbation ball then
+    holds a student that runs away (:mod:`.runaway_radius`)."""
+    return np.where(np.asarray(betas) > radius, np.inf, curve)
+
+
 def losses_table(betas: tuple[float, ...], losses: list[np.ndarray]) -> pd.DataFrame:
     """Tidy table of draw losses: beta_index, beta, draw, loss (+inf for diverged draws)."""
     rows = [

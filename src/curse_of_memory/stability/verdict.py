@@ -15,9 +15,10 @@ precondition (:func:`precondition`):
   (E_m(0) <= ``represented_ratio`` x the zero predictor's loss, as for an exponential kernel that
   one mode represents exactly). Crossings of curves that all start at rounding level are noise;
   stability is then the boundedness of E_m(beta) itself, and the trend is that of the blow-up
-  points b_m, the first beta at which E_m diverges (+inf: a draw's loss passes the divergence
-  ratio or its recurrence runs away, :mod:`.perturbation`), at the geometric midpoint of its
-  grid interval;
+  points b_m, the first beta at which E_m diverges: a draw's loss passes the divergence ratio
+  or its recurrence runs away (:mod:`.perturbation`; b_m at the geometric midpoint of its grid
+  interval), or beta passes the runaway radius r_m, beyond which the ball E_m is a sup over
+  holds a student that runs away (:mod:`.runaway_radius`; b_m = r_m exactly);
 - ``crossings``: otherwise, E_m(0) falls from the smallest to the largest width by at least
   ``min_improvement`` and at least ``min_crossings`` consecutive pairs are *informative*
   (:func:`informative_pairs`): *resolved* (E_m(0) falls by ``min_improvement`` within the pair
@@ -63,8 +64,12 @@ on S_min and "move left" on S_max, so a censored crossing only ever counts again
 it could overturn. When no informative pair crosses on the grid, every wider student stays below
 the narrower one up to beta_max: the crossings stay put at beta* > beta_max (S_min = inf).
 The blow-up slope's interval is taken in the same way (:func:`blowup_slope_bounds`): a blow-up
-is only known to lie in its grid interval (0 to beta_1 for a divergence at the first beta),
-one beyond the grid in [beta_max, inf); when no student diverges on the grid they stay put.
+the draws set is only known to lie in its grid interval (0 to beta_1 for a divergence at the
+first beta), one beyond the grid in [beta_max, inf); one the runaway radius sets is exact, the
+same in every bootstrap resample. When no student diverges on the grid they stay put. Every
+curve is +inf beyond its radius (crossings and excess included): the draws are points of the
+ball, the radius its exact worst case for runaway (for the direct parameterization of a
+diagonal A, r_m is the margin min lam itself).
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
@@ -105,7 +110,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .curves import perturbation_curve
+from .curves import certified_curve, perturbation_curve
 
 EXPONENTIAL = "exponential"  # the one memory label compatible with stable approximation
 
@@ -179,15 +184,31 @@ def excess_slope(widths: np.ndarray, excess: np.ndarray) -> float:
     return float(np.polyfit(np.log(widths), np.log(excess), 1)[0])
 
 
-def blowup_point(betas: np.ndarray, curve: np.ndarray) -> float:
-    """First beta where the curve is +inf (geometric midpoint of its interval); nan if never."""
+def blowup_bounds(
+    betas: np.ndarray, curve: np.ndarray, radius: float = math.inf
+) -> tuple[float, float]:
+    """(low, high): where the curve first diverges. The runaway radius exactly (low = high =
+    radius, :mod:`.runaway_radius`) when the draws diverge no earlier, even beyond the grid;
+    else the draws' grid interval (beta_{j-1}, beta_j], (0, beta_1] at the first beta, and
+    (beta_max, inf) when nothing diverges on the grid."""
     diverged = np.isinf(curve)
-    if not diverged.any():
+    j = max(int(np.argmax(diverged)), 1) if diverged.any() else None
+    if math.isfinite(radius) and radius <= (betas[j] if j is not None else math.inf):
+        return float(radius), float(radius)
+    if j is None:
+        return float(betas[-1]), math.inf
+    return (0.0 if j == 1 else float(betas[j - 1])), float(betas[j])
+
+
+def blowup_point(betas: np.ndarray, curve: np.ndarray, radius: float = math.inf) -> float:
+    """First beta where the curve is +inf: the radius when it decides (:func:`blowup_bounds`),
+    else the geometric midpoint of the grid interval (beta_1 at the first beta); nan if never."""
+    low, high = blowup_bounds(betas, curve, radius)
+    if high == math.inf:
         return math.nan
-    j = int(np.argmax(diverged))
-    if j <= 1:
-        return float(betas[1])
-    return float(math.sqrt(betas[j - 1] * betas[j]))
+    if low == high:
+        return low
+    return high if low == 0 else math.sqrt(low * high)
 
 
 @dataclass(frozen=True)
@@ -229,20 +250,18 @@ def slope_bounds(
 
 
 def blowup_slope_bounds(
-    points: np.ndarray, widths: np.ndarray, betas: np.ndarray
+    bounds: np.ndarray, widths: np.ndarray, beta_max: float
 ) -> tuple[float, float]:
     """(S_min, S_max) of the least-squares slope of log b_m on log m, each blow-up anywhere in
-    what the grid allows: (beta_{j-1}, beta_j] for a first divergence at beta_j
-    (:func:`blowup_point` places it at the midpoint), (0, beta_1] at the first beta, and
-    [beta_max, inf) beyond the grid (nan). (inf, inf) when no student diverges on the grid
-    (they stay put beyond it); (-inf, inf) with fewer than two widths."""
-    points = np.asarray(points, dtype=float)
-    beyond = np.isnan(points)
-    cell = np.searchsorted(betas, np.where(beyond, betas[-1], points) * (1 - 1e-12))
+    its (low, high) of :func:`blowup_bounds` (a point for a runaway radius, [beta_max, inf)
+    beyond the grid). (inf, inf) when no student diverges on the grid (they stay put beyond it);
+    (-inf, inf) with fewer than two widths."""
+    low, high = np.asarray(bounds, dtype=float).T
+    beyond = np.isinf(high)
     with np.errstate(divide="ignore"):
-        low = np.where(cell <= 1, -math.inf, np.log(betas[np.maximum(cell - 1, 0)]))
+        log_low, log_high = np.log(low), np.log(high)
     x = np.log(np.asarray(widths, dtype=float))
-    return _censored_slope_range(x, beyond, low, np.log(betas[cell]), betas[-1])
+    return _censored_slope_range(x, beyond, log_low, log_high, beta_max)
 
 
 def _censored_slope_range(
@@ -402,6 +421,7 @@ class StabilityAnalysis:
     crossing_slope_high: float
     blowups: list[float]
     blowups_beyond_grid: list[bool]
+    runaway_radii: list[float]  # beyond which E_m = +inf (:mod:`.runaway_radius`; inf: none)
     blowup_slope: float
     blowup_slope_low: float
     blowup_slope_high: float
@@ -437,17 +457,22 @@ class Trends(NamedTuple):
 
 
 def _trends(
-    betas: np.ndarray, curves: Sequence[np.ndarray], widths: np.ndarray, used: np.ndarray
+    betas: np.ndarray,
+    curves: Sequence[np.ndarray],
+    widths: np.ndarray,
+    used: np.ndarray,
+    radii: np.ndarray,
 ) -> Trends:
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
-    blowups = np.array([blowup_point(betas, curve) for curve in curves])
+    bounds = [blowup_bounds(betas, curve, r) for curve, r in zip(curves, radii)]
+    blowups = np.array([blowup_point(betas, curve, r) for curve, r in zip(curves, radii)])
     return Trends(
         trend(crossings, pair_widths, used),
         trend(blowups, widths),
         slope_bounds(crossings, pair_widths, used, betas),
         excess_slope(widths, perturbation_excess(curves)),
-        blowup_slope_bounds(blowups, widths, betas),
+        blowup_slope_bounds(np.array(bounds), widths, betas[-1]),
     )
 
 
@@ -500,6 +525,7 @@ def analyse(
     margin_reachable: bool = True,
     converged: Mapping[int, bool] | None = None,
     target_memory: str | None = None,
+    runaway_radii: Mapping[int, float] | None = None,
 ) -> StabilityAnalysis:
     """Precondition, crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
@@ -509,26 +535,32 @@ def analyse(
     zero_loss is the test loss of the zero predictor; converged[m] says whether width m's
     training converged (only used to say what would resolve an undetermined verdict).
     target_memory is the decay label of the target's memory when it is known exactly (a linear
-    functional's |rho|), else None (:func:`theorem_check`).
+    functional's |rho|), else None (:func:`theorem_check`). runaway_radii[m] is width m's runaway
+    radius (:mod:`.runaway_radius`): E_m(beta) = +inf for beta beyond it (default: none).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
     widths_arr = np.array(widths, dtype=float)
-    curves = [perturbation_curve(losses[m]) for m in widths]
+    radii = np.array([math.inf if runaway_radii is None else runaway_radii[m] for m in widths])
+
+    def curve_of(m_losses: list[np.ndarray], radius: float) -> np.ndarray:
+        return certified_curve(betas, perturbation_curve(m_losses), radius)
+
+    curves = [curve_of(losses[m], r) for m, r in zip(widths, radii)]
     errors = np.array([curve[0] for curve in curves])
     done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
     at_first = np.array([curve[1] for curve in curves])
     gate = precondition(widths, errors, zero_loss, done, config, at_first)
     used = informative_pairs(errors, at_first, config)
-    observed = _trends(betas, curves, widths_arr, used)
+    observed = _trends(betas, curves, widths_arr, used, radii)
 
     samples = []
     for _ in range(config.bootstrap):
         resampled = []
-        for m in widths:
+        for m, radius in zip(widths, radii):
             pick = rng.integers(0, len(losses[m][1]), size=len(losses[m][1]))
-            resampled.append(perturbation_curve([losses[m][0]] + [v[pick] for v in losses[m][1:]]))
-        samples.append(_trends(betas, resampled, widths_arr, used))
+            resampled.append(curve_of([losses[m][0]] + [v[pick] for v in losses[m][1:]], radius))
+        samples.append(_trends(betas, resampled, widths_arr, used, radii))
     samples = samples or [observed]
 
     chosen = "blowup" if gate.evidence in ("sensitivity", "blow-ups") else "crossing"
@@ -596,6 +628,7 @@ def analyse(
         crossing_slope_high=crossing_interval[1],
         blowups=blowup.points.tolist(),
         blowups_beyond_grid=np.isnan(blowup.points).tolist(),
+        runaway_radii=radii.tolist(),
         blowup_slope=blowup.slope,
         blowup_slope_low=blowup_interval[0],
         blowup_slope_high=blowup_interval[1],
