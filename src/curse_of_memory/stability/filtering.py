@@ -49,6 +49,8 @@ def filter_row(
         row[f"excess_m{m}"] = excess
     for m, blowup in zip(widths, analysis["blowups"]):
         row[f"blowup_m{m}"] = blowup  # nan: beyond the grid
+    for m, radius in zip(widths, analysis["runaway_radii"]):
+        row[f"runaway_radius_m{m}"] = radius  # inf: no runaway in any ball
     row.update(
         evidence=analysis["evidence"],
         improvement=analysis["improvement"],
