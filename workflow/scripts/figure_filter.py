@@ -47,6 +47,7 @@ plotting.perturbation_panel(
     teacher_curves[shown],
     plotting.shown_crossings(analysis),
     plotting.shown_beta0(analysis),
+    radii=dict(zip(analysis["widths"], analysis["runaway_radii"])),
 )
 status = table.set_index("teacher").loc[shown, "status"]
 axes[0].set_title(

@@ -33,6 +33,7 @@ plotting.perturbation_panel(
     plotting.shown_crossings(analysis),
     plotting.shown_beta0(analysis),
     notes,
+    dict(zip(analysis["widths"], analysis["runaway_radii"])),
 )
 ax.set_title(
     plotting.verdict_title(params.figure, params.title, analysis, params.expect), fontsize=8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import textwrap
 from collections.abc import Mapping
@@ -40,11 +41,14 @@ def perturbation_panel(
     crossings: np.ndarray | None = None,
     beta0: float | None = None,
     notes: Mapping[int, str] | None = None,
+    radii: Mapping[int, float] | None = None,
 ) -> None:
     """E_m(beta) per width on log-log axes; ``notes[m]`` is added to width m's legend entry.
 
     beta = 0 is drawn at a tenth of the first beta (tick "0"); +inf values sit on a top
-    row labelled "inf" above a dashed line. ``beta0`` (when given) is drawn as a vertical line.
+    row labelled "inf" above a dashed line. ``beta0`` (when given) is drawn as a vertical line,
+    each width's runaway radius ``radii[m]`` (when finite and on the axis) as a triangle on the
+    inf row: E_m is +inf beyond it.
     """
     betas = np.asarray(betas, dtype=float)
     x = betas.copy()
@@ -69,6 +73,9 @@ def perturbation_panel(
         y = np.where(np.isfinite(curves[m]), curves[m], top)  # +inf and nan on the top row
         note = f" ({notes[m]})" if notes and m in notes else ""
         ax.plot(x, y, "o-", ms=3, lw=1.4, color=colors[m], label=f"m = {m}{note}")
+        radius = (radii or {}).get(m, math.inf)
+        if x[0] < radius < x[-1] * 1.5:
+            ax.plot([radius], [top], "v", ms=7, color=colors[m], mec="k", mew=0.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.axhline(top / 3, color="0.5", lw=0.8, ls="--")
@@ -95,6 +102,8 @@ def perturbation_panel(
             )
     if beta0 is not None and np.isfinite(beta0):
         ax.axvline(beta0, color="crimson", lw=1.2, ls="--", label=rf"$\beta_0 \approx {beta0:.3g}$")
+    if radii and any(x[0] < r < x[-1] * 1.5 for r in radii.values()):
+        ax.plot([], [], "v", ms=7, color="0.6", mec="k", mew=0.5, label="runaway radius")
     ax.set_xlabel(r"perturbation $\beta$")
     ax.set_ylabel(r"perturbation error $E_m(\beta)$")
     ax.legend(fontsize=8, loc="upper left", frameon=False)
