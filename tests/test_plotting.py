@@ -48,7 +48,9 @@ def test_each_finite_runaway_radius_is_a_triangle_on_the_infinity_row():
     fig, ax = plotting.plt.subplots()
     curves = {2: np.where(BETAS > 0.01, math.inf, 1e-2), 4: np.full(BETAS.shape, 1e-3)}
     plotting.perturbation_panel(ax, BETAS, curves, radii={2: 0.01, 4: math.inf})
-    triangles = [line for line in ax.get_lines() if line.get_marker() == "v" and line.get_xdata()]
+    triangles = [
+        line for line in ax.get_lines() if line.get_marker() == "v" and len(line.get_xdata())
+    ]
     assert [float(line.get_xdata()[0]) for line in triangles] == [0.01]
     top = ax.get_lines()[0].get_ydata()[-1]  # width 2's +inf values, on the infinity row
     assert float(triangles[0].get_ydata()[0]) == top
