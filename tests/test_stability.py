@@ -657,3 +657,31 @@ def test_a_bounded_excess_with_a_collapsing_margin_is_undetermined():
     result = analyse_losses(losses, {m: 1.0 / m for m in WIDTHS})
     assert result.evidence == "sensitivity" and result.verdict == "undetermined"
     assert "margin collapses" in result.reason
+
+
+def test_leave_one_out_slopes_span_the_trend_with_any_single_width_dropped():
+    """Collinear points: one slope. A trend carried by its first point alone (flat after it):
+    from the steepest subset fit up to 0, the flat rest without it."""
+    x = np.log([4.0, 8.0, 16.0, 32.0])
+    assert stability.leave_one_out_slopes(x, -0.7 * x + 1.0) == pytest.approx((-0.7, -0.7))
+    y = np.log([0.06, 0.016, 0.016, 0.016])
+    subsets = [[0, 1, 2, 3], [1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]
+    slopes = [np.polyfit(x[k], y[k], 1)[0] for k in subsets]
+    assert slopes[0] < -0.5 and slopes[1] == pytest.approx(0.0, abs=1e-12)
+    low, high = stability.leave_one_out_slopes(x, y)
+    assert (low, high) == pytest.approx((min(slopes), max(slopes)))
+    assert stability.leave_one_out_slopes(x[:2], y[:2]) == (-math.inf, math.inf)
+
+
+def test_exact_blowups_still_need_a_trend_no_single_width_decides():
+    """Radii 0.06, 0.016, 0.016, 0.016 (a drop at the first width, then flat): the full slope is
+    below -0.5 but without the first width the blow-ups stay put, so the reading is not unstable."""
+    widths = [8, 16, 32, 64]
+    losses = {m: [np.array([1e-3 / m])] + [np.full(30, 1.0 / m) for _ in BETAS[1:]] for m in widths}
+    radii = dict(zip(widths, [0.06, 0.016, 0.016, 0.016]))
+    result = analyse(
+        BETAS, losses, radii, CONFIG, np.random.default_rng(0), 10.0, runaway_radii=radii
+    )
+    assert result.blowup_slope < -0.5
+    assert result.blowup_slope_low < -0.5 < result.blowup_slope_high
+    assert result.verdict == "undetermined"

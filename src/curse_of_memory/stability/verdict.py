@@ -66,7 +66,10 @@ the narrower one up to beta_max: the crossings stay put at beta* > beta_max (S_m
 The blow-up slope's interval is taken in the same way (:func:`blowup_slope_bounds`): a blow-up
 the draws set is only known to lie in its grid interval (0 to beta_1 for a divergence at the
 first beta), one beyond the grid in [beta_max, inf); one the runaway radius sets is exact, the
-same in every bootstrap resample. When no student diverges on the grid they stay put. Every
+same in every bootstrap resample. Neither sees how much the trend hangs on one student (each
+width is one training run): with three or more blow-ups on the grid, the interval also spans
+the slopes with any one of them left out (:func:`leave_one_out_slopes`), so that no single width
+decides a verdict. When no student diverges on the grid they stay put. Every
 curve is +inf beyond its radius (crossings and excess included): the draws are points of the
 ball, the radius its exact worst case for runaway (for the direct parameterization of a
 diagonal A, r_m is the margin min lam itself).
@@ -476,6 +479,20 @@ def _trends(
     )
 
 
+def leave_one_out_slopes(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Smallest and largest least-squares slope of y on x over the points with any one left
+    out (and all of them): how far the trend hangs on a single width. (-inf, inf) with fewer
+    than 3 points."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.size < 3:
+        return -math.inf, math.inf
+    slopes = [np.polyfit(x, y, 1)[0]]
+    for left_out in range(x.size):
+        keep = np.arange(x.size) != left_out
+        slopes.append(np.polyfit(x[keep], y[keep], 1)[0])
+    return float(min(slopes)), float(max(slopes))
+
+
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     """Two-sided percentile interval of the finite values (nan, nan if none)."""
     values = np.asarray(values, dtype=float)
@@ -575,6 +592,10 @@ def analyse(
     blowup_interval = _bounds_interval(
         [sample.blowup_bounds for sample in samples], config.confidence
     )
+    on_grid = np.isfinite(blowup.points) & (blowup.points > 0)
+    if on_grid.sum() >= 3:  # a trend that no single student decides (module docstring)
+        single = leave_one_out_slopes(np.log(widths_arr[on_grid]), np.log(blowup.points[on_grid]))
+        blowup_interval = (min(blowup_interval[0], single[0]), max(blowup_interval[1], single[1]))
     excess_interval = _unbounded_interval(
         [sample.excess_slope for sample in samples], config.confidence
     )
