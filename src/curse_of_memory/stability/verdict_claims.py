@@ -43,6 +43,11 @@ def trend_claim(
     evidence = "blow-ups" if evidence == "sensitivity" else evidence  # its unstable reading
     key = "crossing" if evidence == "crossings" else "blowup"
     slope = f"{level} bootstrap interval of d log beta/d log m of the {evidence}"
+    if evidence == "blow-ups":
+        slope = (
+            f"interval of d log beta/d log m of the blow-ups ({level} bootstrap over the draws, "
+            "exact where the runaway radius sets them, any one width left out)"
+        )
     if expect == "stable":
         low = analysis[f"{key}_slope_low"]
         return claim(
