@@ -72,7 +72,7 @@ the slopes with any one of them left out (:func:`leave_one_out_slopes`), so that
 decides a verdict. When no student diverges on the grid they stay put. Every
 curve is +inf beyond its radius (crossings and excess included): the draws are points of the
 ball, the radius its exact worst case for runaway (for the direct parameterization of a
-diagonal A, r_m is the margin min lam itself).
+diagonal A, r_m is the margin min lam itself unless a mode lies nearer 2 / dt).
 
 The mechanism of the theorem is that approximating long memory forces the stability margin
 (smallest eigenvalue of A) to 0 as m grows, so its trend in m is evidence too. The verdict:
