@@ -25,11 +25,9 @@ tables = iter(snakemake.input.perturbation)
 betas = np.array(analyses[params.teachers[0]]["betas"])
 teacher_curves = {
     teacher: {
-        m: curves.certified_curve(
+        m: curves.analysed_curve(
             betas,
-            curves.perturbation_curve(
-                curves.losses_from_table(io.read_csv(next(tables), identities=params.identities))[1]
-            ),
+            curves.losses_from_table(io.read_csv(next(tables), identities=params.identities))[1],
             radius,
         )
         for m, radius in zip(params.widths, analyses[teacher]["runaway_radii"])

@@ -18,7 +18,7 @@ for width, table, radius in zip(
     analysis["widths"], snakemake.input.perturbation, analysis["runaway_radii"]
 ):
     betas, losses = curves.losses_from_table(io.read_csv(table, identities=params.identities))
-    curve_of[width] = curves.certified_curve(betas, curves.perturbation_curve(losses), radius)
+    curve_of[width] = curves.analysed_curve(betas, losses, radius)
 
 notes = {
     int(m): f"training diverged at step {student['diverged_step']}"

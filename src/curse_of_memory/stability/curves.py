@@ -22,6 +22,12 @@ def certified_curve(betas: np.ndarray, curve: np.ndarray, radius: float) -> np.n
     return np.where(np.asarray(betas) > radius, np.inf, curve)
 
 
+def analysed_curve(betas: np.ndarray, losses: list[np.ndarray], radius: float) -> np.ndarray:
+    """The E_m(beta) the analysis and the figures read: :func:`perturbation_curve` of the draw
+    losses, +inf beyond the runaway radius (:func:`certified_curve`)."""
+    return certified_curve(betas, perturbation_curve(losses), radius)
+
+
 def losses_table(betas: tuple[float, ...], losses: list[np.ndarray]) -> pd.DataFrame:
     """Tidy table of draw losses: beta_index, beta, draw, loss (+inf for diverged draws)."""
     rows = [

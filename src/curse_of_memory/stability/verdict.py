@@ -113,7 +113,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .curves import certified_curve, perturbation_curve
+from .curves import analysed_curve
 
 EXPONENTIAL = "exponential"  # the one memory label compatible with stable approximation
 
@@ -206,7 +206,11 @@ def blowup_bounds(
 def blowup_point(betas: np.ndarray, curve: np.ndarray, radius: float = math.inf) -> float:
     """First beta where the curve is +inf: the radius when it decides (:func:`blowup_bounds`),
     else the geometric midpoint of the grid interval (beta_1 at the first beta); nan if never."""
-    low, high = blowup_bounds(betas, curve, radius)
+    return _bounds_point(*blowup_bounds(betas, curve, radius))
+
+
+def _bounds_point(low: float, high: float) -> float:
+    """The point :func:`blowup_point` places in (low, high)."""
     if high == math.inf:
         return math.nan
     if low == high:
@@ -469,7 +473,7 @@ def _trends(
     pair_widths = np.sqrt(widths[:-1] * widths[1:])
     crossings = crossing_points(betas, curves)
     bounds = [blowup_bounds(betas, curve, r) for curve, r in zip(curves, radii)]
-    blowups = np.array([blowup_point(betas, curve, r) for curve, r in zip(curves, radii)])
+    blowups = np.array([_bounds_point(low, high) for low, high in bounds])
     return Trends(
         trend(crossings, pair_widths, used),
         trend(blowups, widths),
@@ -559,11 +563,7 @@ def analyse(
     betas = np.asarray(betas, dtype=float)
     widths_arr = np.array(widths, dtype=float)
     radii = np.array([math.inf if runaway_radii is None else runaway_radii[m] for m in widths])
-
-    def curve_of(m_losses: list[np.ndarray], radius: float) -> np.ndarray:
-        return certified_curve(betas, perturbation_curve(m_losses), radius)
-
-    curves = [curve_of(losses[m], r) for m, r in zip(widths, radii)]
+    curves = [analysed_curve(betas, losses[m], r) for m, r in zip(widths, radii)]
     errors = np.array([curve[0] for curve in curves])
     done = [True if converged is None else bool(converged.get(m, True)) for m in widths]
     at_first = np.array([curve[1] for curve in curves])
@@ -576,7 +576,8 @@ def analyse(
         resampled = []
         for m, radius in zip(widths, radii):
             pick = rng.integers(0, len(losses[m][1]), size=len(losses[m][1]))
-            resampled.append(curve_of([losses[m][0]] + [v[pick] for v in losses[m][1:]], radius))
+            picked = [losses[m][0]] + [v[pick] for v in losses[m][1:]]
+            resampled.append(analysed_curve(betas, picked, radius))
         samples.append(_trends(betas, resampled, widths_arr, used, radii))
     samples = samples or [observed]
 
