@@ -76,10 +76,13 @@ def test_tanh_readout_of_linear_functional():
 
 
 @pytest.mark.parametrize("gain", [0.6, 1.0, 2.0])
-def test_symmetric_tanh_rnn_teacher_has_a_real_spectrum_of_radius_gain(gain):
-    teacher = RandomTanhRNN(16, gain, torch_generator(0, "t"), symmetric=True)
+@pytest.mark.parametrize("seed", range(4))
+def test_symmetric_tanh_rnn_teacher_has_a_real_spectrum_filling_zero_to_gain(gain, seed):
+    teacher = RandomTanhRNN(16, gain, torch_generator(seed, "t"), symmetric=True)
     assert torch.equal(teacher.W, teacher.W.t())
-    assert torch.linalg.eigvalsh(teacher.W).abs().max() == pytest.approx(gain, rel=1e-12)
+    spectrum = torch.linalg.eigvalsh(teacher.W)
+    assert spectrum[0].item() == pytest.approx(0.0, abs=1e-12)
+    assert spectrum[-1].item() == pytest.approx(gain, rel=1e-12)
 
 
 def test_residual_tanh_rnn_teacher_follows_the_students_form():
