@@ -14,7 +14,7 @@ from curse_of_memory.rnn.models import (
 )
 from curse_of_memory.rnn.recurrence import fused_recurrence, step_loop
 
-STRUCTURES = ("diagonal", "full")
+STRUCTURES = ("diagonal", "full", "orthogonal")
 PARAMS = tuple(PARAMETERIZATIONS)
 
 
@@ -90,7 +90,7 @@ def test_impulse_response_is_c_M_power_U(generator):
     assert torch.allclose(offset[6], w.c0 + 0.5 * w.c @ partial @ w.b, atol=1e-13)
 
 
-@pytest.mark.parametrize("structure", ["diagonal", "full"])
+@pytest.mark.parametrize("structure", STRUCTURES)
 def test_ensemble_weights_evaluate_each_model(structure, generator, monkeypatch):
     monkeypatch.setattr(recurrence, "STEP_ELEMENTS", 2 * 3 * 5)  # 2 samples per streamed chunk
     spec = StudentSpec(width=5, activation="tanh", structure=structure, input_dim=2, output_dim=3)
@@ -122,6 +122,27 @@ def test_initial_modes_are_positive_and_margin_is_smallest_eigenvalue(generator)
     P = full.P.detach()
     assert torch.allclose(P @ P.t(), torch.eye(6), atol=1e-12)
     assert full.stability_margin() == pytest.approx(float(full.eigenvalues().min()), rel=1e-10)
+
+
+def test_an_orthogonal_student_has_eigenvalues_lam_whatever_its_raw_P(generator):
+    """Oracle: eigvalsh of the dense A = Q^T diag(lam) Q for a raw P far from orthogonal (as
+    training or a perturbation leaves it), against lam; and Q from an independent Gram-Schmidt
+    of P's columns."""
+    spec = StudentSpec(width=5, structure="orthogonal", activation="tanh", eigen_init=(0.1, 1.5))
+    model = StudentRNN(spec, generator)
+    with torch.no_grad():
+        model.P.add_(0.7 * torch.randn(5, 5, generator=generator, dtype=torch.float64))
+    A = model.weights().recurrence
+    torch.testing.assert_close(torch.linalg.eigvalsh(A), model.eigenvalues(), rtol=0, atol=1e-12)
+    assert model.stability_margin() == pytest.approx(float(model.eigenvalues().min()), abs=1e-12)
+    P = model.P.detach()
+    columns = []
+    for j in range(5):
+        v = P[:, j] - sum((q @ P[:, j]) * q for q in columns)
+        columns.append(v / v.norm())
+    Q = torch.stack(columns, 1)
+    lam = model.w.detach()  # direct: lam = w, in the order of Q's rows
+    torch.testing.assert_close(A, Q.t() @ torch.diag(lam) @ Q, rtol=0, atol=1e-12)
 
 
 def test_direct_projection_counts_dead_modes(generator):
@@ -171,7 +192,7 @@ def test_widened_student_computes_the_same_outputs_and_its_new_units_learn(
     (wide(x) - 1.0).pow(2).mean().backward()
     reached = wide.c.grad[:, 3:] != 0  # relu: a unit whose drive stays below 0 has h = 0
     assert reached.any() if activation == "relu" else reached.all()
-    if structure == "full":
+    if structure != "diagonal":
         eye = torch.eye(7, dtype=torch.float64)
         torch.testing.assert_close(wide.P.detach() @ wide.P.detach().t(), eye)
 

@@ -22,11 +22,15 @@ def runs_away(spec: StudentSpec, raw: dict[str, torch.Tensor]) -> torch.Tensor:
     return runaway(spec, effective_weights(spec, raw, constrained=False))
 
 
+@pytest.mark.parametrize("structure", ["diagonal", "orthogonal"])
 @pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
-def test_direct_diagonal_radius_is_the_distance_to_either_bound(activation):
-    """Closed form: lam = w, so r = min(min lam, 2 / dt - max lam) for a step linear in h
-    (linear, relu drive form) and min lam for tanh, whose saturation bounds the oscillation."""
-    spec = StudentSpec(width=6, activation=activation, dt=0.8, eigen_init=(0.05, 2.4))
+def test_direct_spectral_radius_is_the_distance_to_either_bound(activation, structure):
+    """Closed form: A's eigenvalues are lam = w (diagonal, or orthogonal whatever P), so
+    r = min(min lam, 2 / dt - max lam) for a step linear in h (linear, relu drive form) and
+    min lam for tanh, whose saturation bounds the oscillation."""
+    spec = StudentSpec(
+        width=6, structure=structure, activation=activation, dt=0.8, eigen_init=(0.05, 2.4)
+    )
     raw = trained(spec)
     lam = raw["w"]
     expected = float(lam.min())
@@ -51,8 +55,9 @@ def test_exp_linear_radius_is_where_the_fastest_mode_passes_two_over_dt():
         StudentSpec(width=5, activation="relu", eigen_init=(0.1, 1.5)),
         StudentSpec(width=4, activation="tanh", structure="full", eigen_init=(0.05, 0.9)),
         StudentSpec(width=4, parameterization="softplus", eigen_init=(0.2, 1.0)),
+        StudentSpec(width=4, structure="orthogonal", eigen_init=(0.1, 1.5), dt=0.9),
     ],
-    ids=["direct-relu", "direct-full-tanh", "softplus-linear"],
+    ids=["direct-relu", "direct-full-tanh", "softplus-linear", "direct-orthogonal-linear"],
 )
 def test_no_draw_inside_the_radius_runs_away_and_a_point_just_beyond_it_does(spec):
     """Oracle: the dense runaway test of models. 2000 random points of the ball of radius 0.99 r

@@ -437,7 +437,7 @@ def experiment_jobs(settings: Mapping, where: str) -> list[Job]:
 
     student = settings["student"]
     width = max(student.get("widths", [1]))
-    full = student.get("structure", "diagonal") == "full"
+    full = student.get("structure", "diagonal") != "diagonal"
     linear = student.get("activation", "linear") == "linear"
     params = (width * width if full else width) + width * (dim + 2) + 1
     batch = settings.get("training", {}).get("batch_size", 1)

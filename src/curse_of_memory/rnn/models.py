@@ -5,8 +5,10 @@
 (for sigma = relu the drive form h_{k+1} = h_k + dt (relu(U x_k + b) - A h_k), see
 :data:`.recurrence.DRIVE_ACTIVATIONS`)
 
-with A = P^T diag(lam) P ("full": P trainable, initialised orthogonal) or A = diag(lam)
-("diagonal"), lam = f(w) for a parameterization f of the raw weights w:
+with A = diag(lam) ("diagonal"), A = P^T diag(lam) P ("full": P trainable, initialised
+orthogonal) or A = Q^T diag(lam) Q with Q the orthogonal factor of P's QR decomposition
+("orthogonal": A's eigenvalues are lam exactly, for every P, trained or perturbed), lam = f(w)
+for a parameterization f of the raw weights w:
 
 ==========  =====================  ==========================================
 name        lam = f(w)             note
@@ -42,7 +44,7 @@ from .recurrence import (
     fused_recurrence,
 )
 
-STRUCTURES = ("diagonal", "full")
+STRUCTURES = ("diagonal", "full", "orthogonal")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,11 @@ class StudentSpec:
     def diagonal(self) -> bool:
         return self.structure == "diagonal"
 
+    @property
+    def spectral(self) -> bool:
+        """A's eigenvalues are lam = f(w) (diagonal or orthogonal structure)."""
+        return self.structure != "full"
+
 
 @dataclass
 class Weights:
@@ -148,7 +155,7 @@ def effective_weights(
     if spec.diagonal:
         recurrence = lam
     else:
-        P = raw["P"]
+        P = orthogonal_factor(raw["P"]) if spec.structure == "orthogonal" else raw["P"]
         recurrence = P.transpose(-1, -2) @ (lam.unsqueeze(-1) * P)
     return Weights(recurrence, raw["U"], raw["b"], raw["c"], raw["c0"])
 
@@ -251,10 +258,16 @@ def run_student(spec: StudentSpec, weights: Weights, x: torch.Tensor) -> torch.T
     return y.reshape(*lead, *y.shape[1:])
 
 
+def orthogonal_factor(P: torch.Tensor) -> torch.Tensor:
+    """Q of P = Q R (QR decomposition, batched over leading dimensions) with the signs that make
+    diag(R) > 0: unique for invertible P, and Q = P when P is orthogonal."""
+    q, r = torch.linalg.qr(P)
+    return q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+
+
 def random_orthogonal(m: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
-    """Q of the QR decomposition of an m x m N(0, 1) matrix, signs fixed (Haar distributed)."""
-    q, r = torch.linalg.qr(torch.randn(m, m, generator=generator, dtype=dtype))
-    return q * torch.sign(torch.diagonal(r))
+    """The orthogonal factor of an m x m N(0, 1) matrix (Haar distributed)."""
+    return orthogonal_factor(torch.randn(m, m, generator=generator, dtype=dtype))
 
 
 class StudentRNN(torch.nn.Module):

@@ -14,6 +14,8 @@ exactly, where the draws only find such a student by chance. Eigenvalues lam_i =
   interval holds it, at 0 (every f of ``PARAMETERIZATIONS`` is monotone on each side of 0), so
   r_m is where that range first leaves [0, 2 / dt] (2 / dt only for a step linear in h). For
   direct, r_m = min(min_i lam_i, 2 / dt - max_i lam_i): the stability margin itself;
+- orthogonal A = Q^T diag(f(w)) Q: eigenvalues f(w) whatever the perturbation of P, so r_m is
+  the diagonal one;
 - full A = P^T diag(f(w)) P: congruent to diag(f(w)) for invertible P (Sylvester's law of
   inertia), and positive semi-definite when f(w) >= 0, so it has an eigenvalue < 0 exactly when
   some f(w_i) < 0, whatever the perturbation of P: r_m is where the range of some f(w_i) first
@@ -56,7 +58,7 @@ def runaway_radius(
     w = raw["w"].detach().to(torch.float64)
     trained = PARAMETERIZATIONS[spec.parameterization].evaluated(w)
     slack = tolerance * (1.0 + float(trained.abs().max()))
-    upper_side = spec.diagonal and (spec.linear or spec.activation in DRIVE_ACTIVATIONS)
+    upper_side = spec.spectral and (spec.linear or spec.activation in DRIVE_ACTIVATIONS)
 
     def escapes(beta: float) -> bool:
         low, high = eigenvalue_range(spec, w, beta)
