@@ -437,9 +437,9 @@ def experiment_jobs(settings: Mapping, where: str) -> list[Job]:
 
     student = settings["student"]
     width = max(student.get("widths", [1]))
-    full = student.get("structure", "diagonal") != "diagonal"
+    has_P = student.get("structure", "diagonal") != "diagonal"  # full and orthogonal: m x m P
     linear = student.get("activation", "linear") == "linear"
-    params = (width * width if full else width) + width * (dim + 2) + 1
+    params = (width * width if has_P else width) + width * (dim + 2) + 1
     batch = settings.get("training", {}).get("batch_size", 1)
     perturbation = settings.get("perturbation", {})
     draws = perturbation.get("draws", 1)
