@@ -67,7 +67,7 @@ def setup_linear(structure, generator):
     return spec, model, x, y, time_weights(40, 2)
 
 
-@pytest.mark.parametrize("structure", ["diagonal", "full"])
+@pytest.mark.parametrize("structure", ["diagonal", "full", "orthogonal"])
 def test_exact_quadratic_form_equals_direct_evaluation(structure, generator):
     spec, model, x, y, w = setup_linear(structure, generator)
     betas = tuple(beta_grid(1e-3, 2.0, 12))
@@ -108,7 +108,7 @@ def test_float32_ensemble_agrees_with_float64_and_linear_stays_exact(generator):
         np.testing.assert_array_equal(single, double)
 
 
-@pytest.mark.parametrize("structure", ["diagonal", "full"])
+@pytest.mark.parametrize("structure", ["diagonal", "full", "orthogonal"])
 def test_exact_quadratic_form_with_several_inputs_and_outputs(structure, generator):
     spec = StudentSpec(width=4, structure=structure, input_dim=2, output_dim=3)
     model = StudentRNN(spec, generator)
@@ -170,19 +170,19 @@ def draw_loss_by_step_loop(spec, raw, x, y, w):
 
 
 def runs_away_by_eigenvalues(spec, raw):
-    """Oracle of models.runaway: the general eigenvalues of the dense A, built by hand."""
+    """Oracle of models.runaway: the general eigenvalues of the dense A, built by hand (an
+    orthogonal student's A = Q^T diag(lam) Q has the eigenvalues lam for every orthogonal Q)."""
     lam = raw["w"].double().numpy()  # direct parameterization: lam = w
-    A = (
-        np.diag(lam)
-        if spec.diagonal
-        else raw["P"].double().numpy().T @ np.diag(lam) @ raw["P"].double().numpy()
-    )
-    mu = np.linalg.eigvals(A).real
+    if spec.structure == "full":
+        P = raw["P"].double().numpy()
+        mu = np.linalg.eigvals(P.T @ np.diag(lam) @ P).real
+    else:
+        mu = lam
     on_state = spec.activation in ("linear", "relu")
     return bool(mu.min() < -1e-9 or (on_state and mu.max() > 2 / spec.dt + 1e-9))
 
 
-@pytest.mark.parametrize("structure", ["diagonal", "full"])
+@pytest.mark.parametrize("structure", ["diagonal", "full", "orthogonal"])
 def test_skipped_evaluations_leave_every_draw_curve_unchanged(structure, generator, monkeypatch):
     """Diverged draws are not evaluated again and chunks stop early; each draw's running max over
     beta (what E_m and its bootstrap over draws use) equals that of evaluating everything."""
