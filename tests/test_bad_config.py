@@ -1,5 +1,10 @@
 """Bad input fails before any job runs, with a message naming the key (or file), touching no
-result: one table of bad configs, each with the text its error must show."""
+result: one table of bad configs, each with the text its error must show.
+
+Every case runs through the workflow's loader and checks in this process (what the Snakefile
+calls, on the same files); one case of each kind also runs through snakemake itself, which must
+stop before selecting a job and leave results/ as it was (a process takes seconds, mostly
+imports: the whole table through it took CI 8.5 minutes)."""
 
 import copy
 import hashlib
@@ -13,6 +18,8 @@ from typing import NamedTuple
 import pytest
 import yaml
 from test_workflow import REPO, TINY, copy_workflow
+
+from curse_of_memory.pipeline import validation
 
 pytestmark = pytest.mark.workflow
 
@@ -200,6 +207,32 @@ CASES = [
 ]
 
 
+# One case of each kind of check, run through snakemake too: the schema, a scale preset, a NaN,
+# a name, a size, a kernel formula, a simulation step, and each way a config file can be bad
+# (read by the workflow's loader, or merged by Snakemake before the workflow runs).
+THROUGH_SNAKEMAKE = {
+    "colour: unknown key",
+    f"{PAPER}.defaults.training.lr: 'abc' is",
+    "defaults.training.lr: must be a finite number",
+    "experiments.'a/b': invalid name",
+    f"{U}.student.widths: the perturb job needs",
+    f"{U}.teacher.kernel.formula: unsupported element",
+    "figures.COM-1.lorenz96.dt: 0.005 makes the Euler-Maruyama simulation",
+    "duplicate key 'seed' (first at line",
+    "extra.yaml: expands to more than 100000 values",
+    "extra.yaml: expands to more than 100000 values (aliases repeat",
+    "extra.yaml: duplicate key 'seed'",
+}
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def case_files(change) -> Files:
+    """The files (config.yaml and any --configfile) and snakemake arguments of a case."""
+    if isinstance(change, Files):
+        return Files({"config.yaml": tiny_yaml(), **change.files}, change.args)
+    return Files({"config.yaml": yaml.safe_dump(change(TINY), sort_keys=False)})
+
+
 def digest(root):
     results = root / "results"
     if not results.exists():
@@ -244,30 +277,26 @@ class Outcome(NamedTuple):
 def probe(workdir, change) -> Outcome:
     """Run snakemake in ``workdir`` on the bad config ``change`` makes; the results' digests
     before and after."""
-    setup = change if isinstance(change, Files) else Files({"config.yaml": ""})
-    files = dict(setup.files)
-    if not isinstance(change, Files):
-        files["config.yaml"] = yaml.safe_dump(change(TINY), sort_keys=False)
-    files.setdefault("config.yaml", tiny_yaml())
-    for name, text in files.items():
+    setup = case_files(change)
+    for name, text in setup.files.items():
         (workdir / name).write_text(text)
     before = digest(workdir)
     try:
         code, output = snakemake(workdir, *setup.args)
     finally:
-        for name in files:
+        for name in setup.files:
             if name != "config.yaml":
                 (workdir / name).unlink()
     return Outcome(code, output, before, digest(workdir))
 
 
-TEST = "test_bad_config_fails_fast_naming_the_key"
+TEST = "test_bad_config_stops_snakemake_before_any_job"
 
 
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory):
-    """The outcome of every selected case, keyed by its message: one snakemake process per core
-    at a time, each in its own copy of the workflow (a process takes seconds, mostly imports)."""
+    """The snakemake outcome of every selected case, keyed by its message: one process per core
+    at a time, each in its own copy of the workflow."""
     chosen = {
         item.callspec.params["message"]
         for item in request.session.items
@@ -293,12 +322,37 @@ def outcomes(request, tmp_path_factory):
 
 
 def test_the_table_is_not_trivial():
+    messages = {message for _, message in CASES}
     assert len(CASES) >= 75
-    assert len({message for _, message in CASES}) == len(CASES)
+    assert len(messages) == len(CASES)
+    assert THROUGH_SNAKEMAKE.issubset(messages)
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return validation.load_schema(SCHEMA)
 
 
 @pytest.mark.parametrize(("change", "message"), CASES, ids=[message for _, message in CASES])
-def test_bad_config_fails_fast_naming_the_key(outcomes, change, message):
+def test_bad_config_fails_naming_the_key(change, message, schema, tmp_path, monkeypatch):
+    """The Snakefile's two steps on the case's files: load_config (config.yaml, then each
+    --configfile), then resolve with the schema."""
+    setup = case_files(change)
+    monkeypatch.chdir(tmp_path)
+    for name, text in setup.files.items():
+        (tmp_path / name).write_text(text)
+    configfiles = ["config.yaml", *setup.args[1::2]]  # args: ("--configfile", name) pairs
+    with pytest.raises(validation.ConfigError) as error:
+        validation.resolve(validation.load_config(configfiles), schema)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [case for case in CASES if case[1] in THROUGH_SNAKEMAKE],
+    ids=[message for _, message in CASES if message in THROUGH_SNAKEMAKE],
+)
+def test_bad_config_stops_snakemake_before_any_job(outcomes, change, message):
     outcome = outcomes[message]
     if isinstance(outcome, Exception):
         raise outcome
