@@ -612,6 +612,24 @@ def test_an_unstable_reading_that_cannot_be_the_targets_is_undetermined(memory, 
     assert why in result.reason
 
 
+@pytest.mark.parametrize(
+    "ratios, verdict, why",
+    [
+        ({16: 1.5, 32: 40.0}, "undetermined", "16 have a mode at the edge"),
+        ({16: 2.5, 32: 40.0}, "unstable", "16, 32 are the fit's"),
+        ({}, "undetermined", "16, 32 have a mode at the edge"),
+    ],
+)
+def test_an_edge_mode_vetoes_unstable_only_when_the_fit_does_not_need_it(ratios, verdict, why):
+    """A mode at lam = 0 is the target's when raising it to beta_1 multiplies the loss by more
+    than min_improvement (an integrating teacher), a dead one's otherwise."""
+    losses = diverging_losses(lambda m: 11 - int(math.log2(m)), lambda m: 100.0)
+    margins = {2: 0.5, 4: 0.2, 8: 0.1, 16: 0.0, 32: -1e-9}
+    result = analyse_losses(losses, margins, lift_ratios=ratios)
+    assert result.verdict == verdict, result.reason
+    assert why in result.reason
+
+
 def test_a_bounded_excess_is_not_stable_while_the_blowups_may_move_toward_zero():
     """b_m ~ m^-0.5 on the grid: the blow-ups' interval straddles -0.5, so even with the
     margin out of reach and the excess bounded the verdict waits."""

@@ -17,6 +17,7 @@ rule stability:
             allow_missing=True,
         ),
         info="results/teachers/{experiment}/{teacher}/teacher.json",
+        data=rules.teacher.output.data,
         code=script_code("stability.py"),
     output:
         "results/stability/{experiment}/{teacher}.json",
@@ -34,6 +35,8 @@ rule stability:
         identities=identities,
         widths=lambda w: widths(w.experiment),
         stability=lambda w: settings(w.experiment)["stability"],
+        loss=lambda w: loss_params(w.experiment),
+        samples=lambda w: perturbation_params(w.experiment)["samples"],
         margin_reachable=lambda w: margin_reachable(w.experiment),
         exact_memory=lambda w: exact_memory(w.experiment),
         seed=SETTINGS["seed"],

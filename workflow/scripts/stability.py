@@ -3,14 +3,17 @@
 import json
 
 from curse_of_memory.pipeline import jobs
-from curse_of_memory.rnn import models
+from curse_of_memory.rnn import models, training
 from curse_of_memory.shared import io, seeding
-from curse_of_memory.stability import curves, runaway_radius
+from curse_of_memory.stability import curves, edge_modes, runaway_radius
 from curse_of_memory.stability import verdict as stability
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-losses, margins, radii, students = {}, {}, {}, {}
+losses, margins, radii, lift_ratios, students = {}, {}, {}, {}, {}
+data = io.load_tensors(snakemake.input.data, params.identities)
+x, y = (data[f"test/{name}"][: params.samples] for name in ("x", "y"))
+loss_weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], x.dtype)
 for width, table, metrics_path, model_path in zip(
     params.widths, snakemake.input.perturbation, snakemake.input.metrics, snakemake.input.model
 ):
@@ -20,9 +23,11 @@ for width, table, metrics_path, model_path in zip(
     metrics = io.read_json(metrics_path, params.identities)
     margins[width] = metrics["stability_margin"]
     spec = models.StudentSpec.from_json(json.dumps(metrics["spec"]))
-    radii[width] = runaway_radius.runaway_radius(
-        spec, io.load_tensors(model_path, params.identities)
-    )
+    model = io.load_tensors(model_path, params.identities)
+    radii[width] = runaway_radius.runaway_radius(spec, model)
+    if margins[width] <= stability.EDGE_MARGIN:  # is the mode at the edge the fit's?
+        lift_ratios[width] = edge_modes.lift_ratio(spec, model, x, y, loss_weights, betas[1])
+        log(f"m = {width}: edge mode raised to {betas[1]:g}: loss x {lift_ratios[width]:.3g}")
     students[width] = {
         key: metrics[key]
         for key in (
@@ -50,10 +55,16 @@ analysis = stability.analyse(
     converged,
     memory["decay"]["label"] if params.exact_memory else None,
     radii,
+    lift_ratios,
 )
 io.write_json(
     snakemake.output[0],
-    {**analysis.to_dict(), "betas": betas.tolist(), "students": students},
+    {
+        **analysis.to_dict(),
+        "betas": betas.tolist(),
+        "students": students,
+        "edge_lift_ratios": lift_ratios,
+    },
     params.identities,
 )
 log(f"{params.key}: verdict {analysis.verdict} ({analysis.reason})")

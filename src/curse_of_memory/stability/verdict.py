@@ -88,8 +88,9 @@ The mechanism of the theorem is that approximating long memory forces the stabil
 - ``undetermined``: the precondition fails, the two kinds of evidence disagree, or an interval
   straddles the tolerance. Small widths give weak evidence; this is then the honest answer.
   So is an ``unstable`` reading that cannot be the target's (:func:`instability_check`): its
-  memory is known to decay exponentially, or a student has a mode at lam <= 0, which any
-  perturbation makes run away.
+  memory is known to decay exponentially, or a student has a mode at lam <= 0 that its fit
+  does not need (raised to beta_1, the loss changes by less than min_improvement:
+  :mod:`.edge_modes`), which any perturbation makes run away.
 
 The evidence is read at a few finite widths, the theorem speaks of m -> infinity: when the
 target's memory is known exactly (a linear functional, M = |rho| on the grid) and is not
@@ -547,6 +548,7 @@ def analyse(
     converged: Mapping[int, bool] | None = None,
     target_memory: str | None = None,
     runaway_radii: Mapping[int, float] | None = None,
+    lift_ratios: Mapping[int, float] | None = None,
 ) -> StabilityAnalysis:
     """Precondition, crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
@@ -558,6 +560,10 @@ def analyse(
     target_memory is the decay label of the target's memory when it is known exactly (a linear
     functional's |rho|), else None (:func:`theorem_check`). runaway_radii[m] is width m's runaway
     radius (:mod:`.runaway_radius`): E_m(beta) = +inf for beta beyond it (default: none).
+    lift_ratios[m], for a width m with a mode at the edge of stability (margin <= EDGE_MARGIN),
+    is its test loss with that mode raised to beta_1 over its trained loss
+    (:mod:`.edge_modes`); an edge mode counts as the fit's when the ratio exceeds
+    min_improvement (default: none does, as for a mode training clamped at 0).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -621,10 +627,19 @@ def analyse(
     verdict, reason, resolve = theorem_check(
         verdict, reason, resolve, target_memory, margin_reachable, gate.evidence
     )
-    edge_widths = [m for m, margin in zip(widths, margin_values) if margin <= EDGE_MARGIN]
+    ratios = {} if lift_ratios is None else lift_ratios
+    edge = [m for m, margin in zip(widths, margin_values) if margin <= EDGE_MARGIN]
+    needed = [m for m in edge if ratios.get(m, 1.0) > config.min_improvement]
     verdict, reason, resolve = instability_check(
-        verdict, reason, resolve, target_memory, edge_widths
+        verdict, reason, resolve, target_memory, [m for m in edge if m not in needed]
     )
+    if needed and verdict != "undetermined":
+        reason += (
+            f"; the edge mode(s) of width(s) {', '.join(map(str, needed))} are the fit's: "
+            f"raised to beta_1 = {betas[1]:g} they multiply the loss by "
+            + ", ".join(f"{ratios[m]:.3g}" for m in needed)
+            + f" (> {config.min_improvement:g})"
+        )
     if verdict == "undetermined" and not resolve:
         resolve = (
             "more widths (a longer trend) or more perturbation draws (a narrower interval); "
@@ -723,7 +738,8 @@ def instability_check(
     """(verdict, reason, resolve), with ``unstable`` turned ``undetermined`` when it cannot be the
     target's: its memory is known exactly and decays exponentially (exponential sums approximate
     it with margins bounded away from 0), or some student has a mode at the edge of stability
-    (margin <= EDGE_MARGIN), which any perturbation makes run away whatever the target."""
+    (margin <= EDGE_MARGIN) that its fit does not need (``edge_widths``; :mod:`.edge_modes`),
+    which any perturbation makes run away whatever the target."""
     if verdict != "unstable":
         return verdict, reason, resolve
     if target_memory == EXPONENTIAL:
@@ -738,8 +754,9 @@ def instability_check(
         return (
             "undetermined",
             f"{reason}; but width(s) {', '.join(map(str, edge_widths))} have a mode at the edge "
-            f"of stability (margin <= {EDGE_MARGIN:g}, e.g. clamped at lam = 0 in training), "
-            "which any perturbation makes run away whatever the target",
+            f"of stability (margin <= {EDGE_MARGIN:g}, e.g. clamped at lam = 0 in training) "
+            "that the fit does not need (raised to beta_1, it changes the loss by less than "
+            "min_improvement), which any perturbation makes run away whatever the target",
             "students without modes at lam = 0 (fresh starts, another parameterization)",
         )
     return verdict, reason, resolve
