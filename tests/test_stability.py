@@ -529,6 +529,22 @@ def test_a_bounded_excess_under_a_reachable_margin_needs_exponential_memory():
     assert "does not separate memories" in result.reason
 
 
+@pytest.mark.parametrize(
+    "smallest_margin, verdict", [(0.07, "stable"), (0.068, "undetermined"), (0.02, "undetermined")]
+)
+def test_a_bounded_excess_reads_stable_when_every_margin_ends_within_the_window(
+    smallest_margin, verdict
+):
+    """Window T dt = 100, represented_ratio 1e-6: a slowest mode decays to 1e-3 within it from
+    margin ln(1e6) / 200 = 0.0691 on."""
+    margins = {m: 0.3 for m in WIDTHS} | {WIDTHS[-1]: smallest_margin}
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    result = analyse_losses(losses, margins, horizon=100.0)
+    assert result.evidence == "sensitivity" and result.verdict == verdict, result.reason
+    if verdict == "stable":
+        assert "decays within the training window" in result.reason
+
+
 def test_an_unresolved_or_diverged_excess_counts_against_stable():
     widths = np.array([2.0, 4.0, 8.0])
     assert stability.excess_slope(widths, np.array([math.inf, 1e-3, 1e-3])) == math.inf

@@ -56,6 +56,7 @@ analysis = stability.analyse(
     memory["decay"]["label"] if params.exact_memory else None,
     radii,
     lift_ratios,
+    horizon=x.shape[1] * spec.dt,  # the training window T dt
 )
 io.write_json(
     snakemake.output[0],

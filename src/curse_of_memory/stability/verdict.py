@@ -49,8 +49,9 @@ precondition (:func:`precondition`):
   the blow-ups follow the collapsing margin, 0.076 -> 0.0067 for m = 2-8). A growing excess
   without diverging students is ``undetermined``: it does not show E_m(beta) unbounded at every
   beta > 0. Under a reachable margin ``stable`` also needs the target's memory known to be
-  exponential (:func:`theorem_check`): at these widths the students of polynomial memory keep
-  their excess bounded too;
+  exponential, or every student's slowest mode to decay within the training window
+  (:func:`theorem_check`, :func:`memory_within_window`): at these widths the students of
+  polynomial memory keep their excess bounded too, their margins held at the window's scale;
 - ``none``: E_m(0) does not fall by ``min_improvement``; the verdict is ``undetermined`` with
   what would resolve it.
 
@@ -549,6 +550,7 @@ def analyse(
     target_memory: str | None = None,
     runaway_radii: Mapping[int, float] | None = None,
     lift_ratios: Mapping[int, float] | None = None,
+    horizon: float | None = None,
 ) -> StabilityAnalysis:
     """Precondition, crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
@@ -563,7 +565,9 @@ def analyse(
     lift_ratios[m], for a width m with a mode at the edge of stability (margin <= EDGE_MARGIN),
     is its test loss with that mode raised to beta_1 over its trained loss
     (:mod:`.edge_modes`); an edge mode counts as the fit's when the ratio exceeds
-    min_improvement (default: none does, as for a mode training clamped at 0).
+    min_improvement (default: none does, as for a mode training clamped at 0). horizon is
+    the window T dt the students were trained on (:func:`memory_within_window`; default: not
+    known, so no student's memory counts as ending within it).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -624,8 +628,9 @@ def analyse(
         )
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
+    within = memory_within_window(margin_values, horizon, config.represented_ratio)
     verdict, reason, resolve = theorem_check(
-        verdict, reason, resolve, target_memory, margin_reachable, gate.evidence
+        verdict, reason, resolve, target_memory, margin_reachable, gate.evidence, within
     )
     ratios = {} if lift_ratios is None else lift_ratios
     edge = [m for m, margin in zip(widths, margin_values) if margin <= EDGE_MARGIN]
@@ -695,11 +700,13 @@ def theorem_check(
     target_memory: str | None,
     margin_reachable: bool,
     evidence: str = "crossings",
+    memory_within: bool = False,
 ) -> tuple[str, str, str]:
     """(verdict, reason, resolve), with ``stable`` turned ``undetermined`` under a reachable margin
     when the theorem rules it out (the target's memory is known exactly and is not labelled
-    exponential) or when it rests on the sensitivity and the memory is not known to be
-    exponential (module docstring)."""
+    exponential) or when it rests on the sensitivity, the memory is not known to be exponential
+    and the students' memory does not end within the training window (``memory_within``,
+    :func:`memory_within_window`; module docstring)."""
     if verdict != "stable" or not margin_reachable or target_memory == EXPONENTIAL:
         return verdict, reason, resolve
     wider = "wider students, until they resolve the memory's tail and their margin has to shrink"
@@ -714,13 +721,39 @@ def theorem_check(
         )
     if evidence != "sensitivity":
         return verdict, reason, resolve
+    if memory_within:
+        return (
+            verdict,
+            f"{reason}; every student's slowest mode decays within the training window (the "
+            "margins are not held up by the horizon)",
+            resolve,
+        )
     return (
         "undetermined",
         f"{reason}; but under a reachable margin a bounded excess does not separate memories at "
-        "these widths (measured: students of polynomial memory keep theirs bounded too), and "
-        "this target's memory is not known exactly",
+        "these widths (measured: students of polynomial memory keep theirs bounded too, with "
+        "their slowest modes at the horizon's scale), and this target's memory is not known "
+        "exactly",
         f"{wider}, or informative width pairs whose crossings carry the trend",
     )
+
+
+def memory_within_window(
+    margins: np.ndarray, horizon: float | None, represented_ratio: float
+) -> bool:
+    """Whether every student's slowest mode decays within the window of length ``horizon``
+    (T dt) to below the resolution of the loss: exp(-margin horizon) <= sqrt(represented_ratio),
+    an amplitude whose square is the fit the beta grid resolves (StabilityConfig), i.e.
+    margin >= -ln(represented_ratio) / (2 horizon) (T dt = 100: margin >= 0.069).
+
+    Students of a slow memory trained on a finite window cannot make their margins collapse below
+    the window's scale ~1 / (T dt): at a few widths their margins then look bounded, and a
+    bounded perturbation excess follows (measured: polynomial memories gave smallest margins
+    0.007-0.027 at T dt = 100). A margin well inside the window is the students' own.
+    """
+    if horizon is None:
+        return False
+    return bool(np.min(margins) >= -math.log(represented_ratio) / (2.0 * horizon))
 
 
 EDGE_MARGIN = 1e-6
