@@ -646,6 +646,33 @@ def test_an_edge_mode_vetoes_unstable_only_when_the_fit_does_not_need_it(ratios,
     assert why in result.reason
 
 
+@pytest.mark.parametrize(
+    "memory, reachable, verdict",
+    [
+        (None, True, "unstable"),
+        ("exponential", True, "undetermined"),
+        (None, False, "undetermined"),
+    ],
+)
+def test_every_width_needing_an_edge_mode_reads_unstable(memory, reachable, verdict):
+    """Every width's fit needs a mode at lam = 0 (runaway radius 1e-6): E_m = inf at every beta
+    of the grid, though the radii stay put. Unstable, unless the memory is known to be
+    exponential or no perturbation reaches the margin (the theorem's mechanism is then absent)."""
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    margins = {m: 0.0 for m in WIDTHS}
+    result = analyse_losses(
+        losses,
+        margins,
+        margin_reachable=reachable,
+        target_memory=memory,
+        lift_ratios={m: 50.0 for m in WIDTHS},
+        runaway_radii={m: 1e-6 for m in WIDTHS},
+    )
+    assert result.verdict == verdict, result.reason
+    if verdict == "unstable":
+        assert "every width's fit needs a mode at the edge" in result.reason
+
+
 def test_a_bounded_excess_is_not_stable_while_the_blowups_may_move_toward_zero():
     """b_m ~ m^-0.5 on the grid: the blow-ups' interval straddles -0.5, so even with the
     margin out of reach and the excess bounded the verdict waits."""

@@ -91,7 +91,10 @@ The mechanism of the theorem is that approximating long memory forces the stabil
   So is an ``unstable`` reading that cannot be the target's (:func:`instability_check`): its
   memory is known to decay exponentially, or a student has a mode at lam <= 0 that its fit
   does not need (raised to beta_1, the loss changes by less than min_improvement:
-  :mod:`.edge_modes`), which any perturbation makes run away.
+  :mod:`.edge_modes`), which any perturbation makes run away. When instead the fit of every
+  width needs its mode at lam <= 0 (an integrating target), E_m(beta) = inf for every beta
+  the grid resolves at every width, and the verdict is ``unstable`` (under a reachable margin,
+  unless the memory is known to decay exponentially), whatever the trend of the blow-ups.
 
 The evidence is read at a few finite widths, the theorem speaks of m -> infinity: when the
 target's memory is known exactly (a linear functional, M = |rho| on the grid) and is not
@@ -638,6 +641,14 @@ def analyse(
     verdict, reason, resolve = instability_check(
         verdict, reason, resolve, target_memory, [m for m in edge if m not in needed]
     )
+    every_fit_on_the_edge = needed == widths and gate.evidence != "none" and margin_reachable
+    if every_fit_on_the_edge and target_memory != EXPONENTIAL:  # (see instability_check)
+        verdict, resolve = "unstable", ""
+        reason = (
+            f"{gate.reason}; every width's fit needs a mode at the edge of stability, so "
+            f"E_m(beta) = inf from its runaway radius (at most {radii.max():.2g}) on at every "
+            "width, below the grid's first beta: no beta_0 > 0 bounds them"
+        )
     if needed and verdict != "undetermined":
         reason += (
             f"; the edge mode(s) of width(s) {', '.join(map(str, needed))} are the fit's: "
