@@ -545,6 +545,34 @@ def test_a_bounded_excess_reads_stable_when_every_margin_ends_within_the_window(
         assert "decays within the training window" in result.reason
 
 
+@pytest.mark.parametrize(
+    "estimated, reachable, verdict",
+    [
+        ("polynomial", True, "undetermined"),
+        ("non-decaying", True, "undetermined"),
+        ("undetermined", True, "stable"),
+        ("exponential", True, "stable"),
+        ("polynomial", False, "stable"),
+    ],
+)
+def test_a_stable_reading_against_a_slow_estimated_memory_is_undetermined(
+    estimated, reachable, verdict
+):
+    """The students read stable (margins 0.3, inside the window) but the memory estimate says
+    slow: under a reachable margin the theorem makes the two disagree, so neither is trusted."""
+    losses = dominated_losses(lambda m: 1e-5 / m**3, lambda m: 100.0)
+    result = analyse_losses(
+        losses,
+        {m: 0.3 for m in WIDTHS},
+        margin_reachable=reachable,
+        horizon=100.0,
+        estimated_memory=estimated,
+    )
+    assert result.verdict == verdict, result.reason
+    if verdict == "undetermined":
+        assert f"estimated {estimated}" in result.reason
+
+
 def test_an_unresolved_or_diverged_excess_counts_against_stable():
     widths = np.array([2.0, 4.0, 8.0])
     assert stability.excess_slope(widths, np.array([math.inf, 1e-3, 1e-3])) == math.inf

@@ -57,6 +57,7 @@ analysis = stability.analyse(
     radii,
     lift_ratios,
     horizon=x.shape[1] * spec.dt,  # the training window T dt
+    estimated_memory=None if params.exact_memory else memory["decay"]["label"],
 )
 io.write_json(
     snakemake.output[0],

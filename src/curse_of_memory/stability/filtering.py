@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..shared.claims import claim
+from .verdict import SLOW_MEMORY
 
 STATUS_OF_VERDICT = {"stable": "kept", "unstable": "rejected", "undetermined": "undetermined"}
 
@@ -63,10 +64,6 @@ def filter_row(
         reason=reason,
     )
     return row
-
-
-SLOW_MEMORY = ("polynomial", "non-decaying")
-"""Memory labels that are not exponential decay (``undetermined`` is neither)."""
 
 
 def filter_claims(figure: str, rows: Sequence[Mapping]) -> list[dict]:

@@ -121,6 +121,7 @@ import numpy as np
 from .curves import analysed_curve
 
 EXPONENTIAL = "exponential"  # the one memory label compatible with stable approximation
+SLOW_MEMORY = ("polynomial", "non-decaying")  # labels that rule it out (undetermined: neither)
 
 
 @dataclass(frozen=True)
@@ -554,6 +555,7 @@ def analyse(
     runaway_radii: Mapping[int, float] | None = None,
     lift_ratios: Mapping[int, float] | None = None,
     horizon: float | None = None,
+    estimated_memory: str | None = None,
 ) -> StabilityAnalysis:
     """Precondition, crossings, blow-ups, bootstrap intervals, margin trend and verdict.
 
@@ -570,7 +572,9 @@ def analyse(
     (:mod:`.edge_modes`); an edge mode counts as the fit's when the ratio exceeds
     min_improvement (default: none does, as for a mode training clamped at 0). horizon is
     the window T dt the students were trained on (:func:`memory_within_window`; default: not
-    known, so no student's memory counts as ending within it).
+    known, so no student's memory counts as ending within it). estimated_memory is the decay
+    label of the target's memory when it is only estimated (a random RNN or transformer
+    teacher's Heaviside memory; :func:`theorem_check`).
     """
     widths = sorted(losses)
     betas = np.asarray(betas, dtype=float)
@@ -633,7 +637,14 @@ def analyse(
     resolve = gate.resolve
     within = memory_within_window(margin_values, horizon, config.represented_ratio)
     verdict, reason, resolve = theorem_check(
-        verdict, reason, resolve, target_memory, margin_reachable, gate.evidence, within
+        verdict,
+        reason,
+        resolve,
+        target_memory,
+        margin_reachable,
+        gate.evidence,
+        within,
+        estimated_memory,
     )
     ratios = {} if lift_ratios is None else lift_ratios
     edge = [m for m, margin in zip(widths, margin_values) if margin <= EDGE_MARGIN]
@@ -712,12 +723,15 @@ def theorem_check(
     margin_reachable: bool,
     evidence: str = "crossings",
     memory_within: bool = False,
+    estimated_memory: str | None = None,
 ) -> tuple[str, str, str]:
     """(verdict, reason, resolve), with ``stable`` turned ``undetermined`` under a reachable margin
     when the theorem rules it out (the target's memory is known exactly and is not labelled
-    exponential) or when it rests on the sensitivity, the memory is not known to be exponential
-    and the students' memory does not end within the training window (``memory_within``,
-    :func:`memory_within_window`; module docstring)."""
+    exponential), when it conflicts with the estimate of the memory (estimated polynomial or
+    non-decaying: one of the two measurements is wrong at these widths), or when it rests on the
+    sensitivity, the memory is not known to be exponential and the students' memory does not end
+    within the training window (``memory_within``, :func:`memory_within_window`; module
+    docstring)."""
     if verdict != "stable" or not margin_reachable or target_memory == EXPONENTIAL:
         return verdict, reason, resolve
     wider = "wider students, until they resolve the memory's tail and their margin has to shrink"
@@ -729,6 +743,14 @@ def theorem_check(
             "stably as m grows (the theorem): stability seen at these widths is a finite-width "
             "reading",
             wider,
+        )
+    if estimated_memory in SLOW_MEMORY:
+        return (
+            "undetermined",
+            f"{reason}; but the target's memory is estimated {estimated_memory}, and stable "
+            "approximation implies exponential decay (the theorem): the two measurements "
+            "disagree at these widths",
+            f"{wider}, or a memory estimate over a longer window",
         )
     if evidence != "sensitivity":
         return verdict, reason, resolve
