@@ -61,26 +61,15 @@ def test_lift_ratio_of_a_linear_student_against_direct_sums(generator):
         residual = direct_output(lam_used, U, c, x, dt) - y
         return np.mean((residual * w) ** 2)
 
-    got = lift_ratio(
-        spec,
-        raw,
-        torch.tensor(x).unsqueeze(-1),
-        torch.tensor(y).unsqueeze(-1),
-        torch.tensor(w),
-        0.01,
-    )
+    def ratio(target):
+        inputs, outputs = (torch.tensor(a).unsqueeze(-1) for a in (x, target))
+        return lift_ratio(spec, raw, inputs, outputs, torch.tensor(w), 0.01)
+
+    got = ratio(y)
     assert got == pytest.approx(loss(np.array([0.01, 0.7])) / loss(lam), rel=1e-10)
     assert got > 2.0
     raw["c"] = torch.tensor([[0.0, -0.4]], dtype=torch.float64)  # the read-out ignores the mode
     y_dead = direct_output(lam, U, np.array([0.0, -0.4]), x, dt) + 0.01 * rng.standard_normal(
         (16, length)
     )
-    got = lift_ratio(
-        spec,
-        raw,
-        torch.tensor(x).unsqueeze(-1),
-        torch.tensor(y_dead).unsqueeze(-1),
-        torch.tensor(w),
-        0.01,
-    )
-    assert got == pytest.approx(1.0, abs=1e-12)
+    assert ratio(y_dead) == pytest.approx(1.0, abs=1e-12)
