@@ -451,6 +451,9 @@ class StabilityAnalysis:
     margin_slope: float
     margin_reachable: bool
     target_memory: str | None  # the target's memory label when known exactly, else None
+    # the students read stable under a reachable margin, but the estimated memory is slow: the
+    # theorem rules out one of the two (theorem_check then says undetermined)
+    memory_conflict: bool
     verdict: str
     reason: str
     resolve: str  # what would resolve an undetermined verdict
@@ -636,6 +639,12 @@ def analyse(
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
     within = memory_within_window(margin_values, horizon, config.represented_ratio)
+    conflict = (
+        verdict == "stable"
+        and margin_reachable
+        and target_memory is None
+        and estimated_memory in SLOW_MEMORY
+    )
     verdict, reason, resolve = theorem_check(
         verdict,
         reason,
@@ -709,6 +718,7 @@ def analyse(
         margin_slope=margin_slope,
         margin_reachable=margin_reachable,
         target_memory=target_memory,
+        memory_conflict=conflict,
         verdict=verdict,
         reason=reason,
         resolve=resolve,
