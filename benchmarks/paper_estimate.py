@@ -7,6 +7,7 @@ student (batch, length, precision as configured, one thread, as the workflow run
 one perturbation level, then extrapolates:
 
     train_h   = epochs * (steps_per_epoch * s_per_step + valid_samples * s_per_valid_sample)
+                (fit: least_squares: one whole fit on the training split, timed)
     perturb_h = (1 + (betas - 1) * draws) / draws * s_per_level   (betas incl. 0; a level: R draws)
     job_h     = the longest training job (training.epochs_per_job epochs) or the perturbation job
 
@@ -27,8 +28,9 @@ import torch
 import yaml
 
 from curse_of_memory.pipeline import config as settings_lib
-from curse_of_memory.rnn import models, training
+from curse_of_memory.rnn import least_squares, models, training
 from curse_of_memory.stability import perturbation
+from curse_of_memory.targets import datasets, teachers
 
 
 def median_seconds(run, repeats: int = 3) -> float:
@@ -39,6 +41,20 @@ def median_seconds(run, repeats: int = 3) -> float:
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def least_squares_seconds(settings: dict, model: models.StudentRNN, weights) -> float:
+    """Seconds of one least-squares fit of ``model`` on a training split of the configured
+    size, labelled by the experiment's first teacher."""
+    inputs = settings_lib.input_spec(settings)
+    spec = settings_lib.teacher_spec(settings, settings_lib.teacher_ids(settings)[0])
+    generator = torch.Generator().manual_seed(0)
+    teacher = teachers.build_teacher(spec, inputs, generator, torch.float64)
+    sizes = {"train": settings["data"]["train"], "valid": 1, "test": 1}
+    data = datasets.make_splits(teacher, sizes, inputs, generator)
+    start = time.perf_counter()
+    least_squares.fit_student(model, data["train/x"], data["train/y"], weights)
+    return time.perf_counter() - start
 
 
 def student_costs(settings: dict, width: int) -> dict:
@@ -64,6 +80,8 @@ def student_costs(settings: dict, width: int) -> dict:
     per_valid = median_seconds(lambda: training.evaluate(model, x, y, weights)) / len(x)
     steps = math.ceil(data["train"] / config.batch_size)
     per_epoch = steps * per_step + data["valid"] * per_valid
+    fitted = config.fit == "least_squares"
+    train_s = least_squares_seconds(settings, model, weights) if fitted else None
 
     evaluation = getattr(torch, settings["dtype"])
     raw = {name: value.detach().to(evaluation) for name, value in model.raw().items()}
@@ -87,11 +105,15 @@ def student_costs(settings: dict, width: int) -> dict:
         "activation": spec.activation,
         "train_dtype": config.dtype,
         "s_per_step": per_step,
-        "epochs": config.max_epochs,
-        "train_h": config.max_epochs * per_epoch / 3600,
-        "training_jobs": math.ceil(config.max_epochs / epochs_per_job),
+        "fit": config.fit,
+        "epochs": 0 if fitted else config.max_epochs,
+        "train_h": (train_s if fitted else config.max_epochs * per_epoch) / 3600,
+        "training_jobs": 1 if fitted else math.ceil(config.max_epochs / epochs_per_job),
         "perturb_h": levels * per_level / 3600,
-        "longest_job_h": max(min(epochs_per_job, config.max_epochs) * per_epoch, levels * per_level)
+        "longest_job_h": max(
+            train_s if fitted else min(epochs_per_job, config.max_epochs) * per_epoch,
+            levels * per_level,
+        )
         / 3600,
     }
 
