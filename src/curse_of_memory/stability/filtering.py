@@ -95,8 +95,8 @@ def filter_claims(figure: str, rows: Sequence[Mapping]) -> list[dict]:
         ),
         claim(
             figure,
-            "no teacher read stable by its students has slow estimated memory (checked before "
-            "the verdict turns such a conflict undetermined: this keeps the claim above a test)",
+            "no teacher's students read stable while its estimated memory is slow (the "
+            "conflict the theorem forbids, counted before the verdict turns it undetermined)",
             f"{conflicts}/{len(rows)}",
             "0",
             conflicts == 0,
