@@ -1,6 +1,7 @@
 """Filtering stage: crossings, margins and the verdict for one teacher's students."""
 
 import json
+from functools import cache
 
 from curse_of_memory.pipeline import jobs
 from curse_of_memory.rnn import models, training
@@ -11,9 +12,18 @@ from curse_of_memory.stability import verdict as stability
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 losses, margins, radii, lift_ratios, students = {}, {}, {}, {}, {}
-data = io.load_tensors(snakemake.input.data, params.identities)
-x, y = (data[f"test/{name}"][: params.samples] for name in ("x", "y"))
-loss_weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], x.dtype)
+
+
+@cache
+def test_split():
+    """(x, y, loss weights) of the perturbation samples: loaded only for a student with an
+    edge mode."""
+    data = io.load_tensors(snakemake.input.data, params.identities)
+    x, y = (data[f"test/{name}"][: params.samples] for name in ("x", "y"))
+    weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], x.dtype)
+    return x, y, weights
+
+
 for width, table, metrics_path, model_path in zip(
     params.widths, snakemake.input.perturbation, snakemake.input.metrics, snakemake.input.model
 ):
@@ -26,7 +36,7 @@ for width, table, metrics_path, model_path in zip(
     model = io.load_tensors(model_path, params.identities)
     radii[width] = runaway_radius.runaway_radius(spec, model)
     if margins[width] <= stability.EDGE_MARGIN:  # is the mode at the edge the fit's?
-        lift_ratios[width] = edge_modes.lift_ratio(spec, model, x, y, loss_weights, betas[1])
+        lift_ratios[width] = edge_modes.lift_ratio(spec, model, *test_split(), betas[1])
         log(f"m = {width}: edge mode raised to {betas[1]:g}: loss x {lift_ratios[width]:.3g}")
     students[width] = {
         key: metrics[key]
@@ -56,7 +66,7 @@ analysis = stability.analyse(
     memory["decay"]["label"] if params.exact_memory else None,
     radii,
     lift_ratios,
-    horizon=x.shape[1] * spec.dt,  # the training window T dt
+    horizon=params.horizon,  # the training window T dt
     estimated_memory=None if params.exact_memory else memory["decay"]["label"],
 )
 io.write_json(
