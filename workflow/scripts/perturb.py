@@ -1,5 +1,7 @@
 """Perturbation stage: test losses of R perturbed copies of one student at every beta."""
 
+import json
+
 from curse_of_memory.pipeline import jobs
 from curse_of_memory.rnn import models, training
 from curse_of_memory.shared import io, seeding
@@ -9,8 +11,7 @@ log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 dtype = jobs.torch_dtype(params.dtype)
 metrics = io.read_json(snakemake.input.metrics, params.identities)
-spec_options = dict(metrics["spec"], eigen_init=tuple(metrics["spec"]["eigen_init"]))
-spec = models.StudentSpec(**spec_options)
+spec = models.StudentSpec.from_json(json.dumps(metrics["spec"]))
 model = io.load_tensors(snakemake.input.model, params.identities)
 raw = {name: value.to(dtype) for name, value in model.items()}
 data = io.load_tensors(snakemake.input.data, params.identities)
