@@ -452,7 +452,7 @@ class StabilityAnalysis:
     margin_reachable: bool
     target_memory: str | None  # the target's memory label when known exactly, else None
     # the students read stable under a reachable margin, but the estimated memory is slow: the
-    # theorem rules out one of the two (theorem_check then says undetermined)
+    # theorem rules out one of the two (:func:`memory_conflict`; theorem_check says undetermined)
     memory_conflict: bool
     verdict: str
     reason: str
@@ -639,12 +639,7 @@ def analyse(
         reason = f"{gate.reason}; {reason}"
     resolve = gate.resolve
     within = memory_within_window(margin_values, horizon, config.represented_ratio)
-    conflict = (
-        verdict == "stable"
-        and margin_reachable
-        and target_memory is None
-        and estimated_memory in SLOW_MEMORY
-    )
+    conflict = memory_conflict(verdict, margin_reachable, target_memory, estimated_memory)
     verdict, reason, resolve = theorem_check(
         verdict,
         reason,
@@ -725,6 +720,19 @@ def analyse(
     )
 
 
+def memory_conflict(
+    verdict: str, margin_reachable: bool, target_memory: str | None, estimated_memory: str | None
+) -> bool:
+    """A stable reading under a reachable margin of a target whose memory is only estimated,
+    and estimated slow (polynomial or non-decaying): the theorem rules out one of the two."""
+    return (
+        verdict == "stable"
+        and margin_reachable
+        and target_memory is None
+        and estimated_memory in SLOW_MEMORY
+    )
+
+
 def theorem_check(
     verdict: str,
     reason: str,
@@ -754,7 +762,7 @@ def theorem_check(
             "reading",
             wider,
         )
-    if estimated_memory in SLOW_MEMORY:
+    if memory_conflict(verdict, margin_reachable, target_memory, estimated_memory):
         return (
             "undetermined",
             f"{reason}; but the target's memory is estimated {estimated_memory}, and stable "
