@@ -1,10 +1,17 @@
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from curse_of_memory.shared.seeding import torch_generator
 from curse_of_memory.targets.datasets import InputSpec
-from curse_of_memory.targets.teachers import CausalTransformer, RandomTanhRNN, build_teacher
+from curse_of_memory.targets.teachers import (
+    CausalTransformer,
+    RandomTanhRNN,
+    build_teacher,
+    encoder_layer,
+)
 
 INPUTS = InputSpec(length=30)
 
@@ -45,8 +52,9 @@ def test_tanh_rnn_gain_is_the_spectral_radius():
     assert float(radius) == pytest.approx(1.3, rel=0.1)
 
 
-def test_transformer_output_at_step_k_ignores_later_inputs():
-    teacher = CausalTransformer(8, 2, 2, torch.Generator().manual_seed(0))
+@pytest.mark.parametrize("positions", ["absolute", "relative"])
+def test_transformer_output_at_step_k_ignores_later_inputs(positions):
+    teacher = CausalTransformer(8, 2, 2, torch.Generator().manual_seed(0), positions=positions)
     x = torch.randn(4, 20, 1, generator=torch.Generator().manual_seed(1))
     changed = x.clone()
     changed[:, 12:] = torch.randn(4, 8, 1, generator=torch.Generator().manual_seed(2))
@@ -56,13 +64,55 @@ def test_transformer_output_at_step_k_ignores_later_inputs():
     assert not torch.allclose(before[:, 12:], after[:, 12:])
 
 
-def test_transformer_handles_each_sequence_of_a_batch_on_its_own():
-    teacher = CausalTransformer(8, 2, 1, torch.Generator().manual_seed(0))
+@pytest.mark.parametrize("positions", ["absolute", "relative"])
+def test_transformer_handles_each_sequence_of_a_batch_on_its_own(positions):
+    teacher = CausalTransformer(8, 2, 1, torch.Generator().manual_seed(0), positions=positions)
     x = torch.randn(3, 15, 1, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         together = teacher(x)
         alone = torch.cat([teacher(x[i : i + 1]) for i in range(3)])
     assert torch.allclose(together, alone, atol=1e-12)
+
+
+def test_encoder_layer_is_pytorchs_layer_with_an_additive_score_bias():
+    layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    layer = layer.double().train()  # training mode: PyTorch's reference path, no fast path
+    x = torch.randn(3, 9, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    bias = torch.randn(9, 9, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    bias = bias.masked_fill(torch.ones(9, 9, dtype=torch.bool).triu(1), -math.inf)
+    assert torch.allclose(encoder_layer(layer, x, bias), layer(x, src_mask=bias), atol=1e-12)
+
+
+def test_relative_score_bias_is_a_power_of_the_lag_inside_the_window():
+    teacher = CausalTransformer(8, 2, 1, torch.Generator(), positions="relative", bias_power=1.5)
+    bias = teacher.score_bias(6, 4, torch.float64)
+    for k in range(6):
+        for s in range(6):
+            inside = 0 <= k - s < 4
+            expected = -1.5 * math.log(1 + k - s) if inside else -math.inf
+            assert bias[k, s].item() == expected
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_relative_transformer_is_time_homogeneous(layers):
+    """Delaying the input by j steps (zeros first) delays the output by j steps, exactly."""
+    generator = torch.Generator().manual_seed(0)
+    teacher = CausalTransformer(8, 2, layers, generator, positions="relative")
+    x = torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for delay in (1, 5):
+        delayed = torch.cat([torch.zeros(2, delay, 1, dtype=torch.float64), x[:, :-delay]], 1)
+        with torch.no_grad():
+            before, after = teacher(x), teacher(delayed)
+        assert torch.allclose(after[:, delay:], before[:, :-delay], atol=1e-12)
+        assert torch.allclose(after[:, :delay], teacher(torch.zeros_like(x))[:, :delay])
+
+
+def test_absolute_positions_make_the_transformer_time_dependent():
+    teacher = CausalTransformer(8, 2, 1, torch.Generator().manual_seed(0))
+    x = torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    delayed = torch.cat([torch.zeros(2, 3, 1, dtype=torch.float64), x[:, :-3]], 1)
+    with torch.no_grad():
+        assert not torch.allclose(teacher(delayed)[:, 3:], teacher(x)[:, :-3], atol=1e-6)
 
 
 def test_tanh_readout_of_linear_functional():

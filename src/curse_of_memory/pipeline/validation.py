@@ -431,9 +431,14 @@ def experiment_jobs(settings: Mapping, where: str) -> list[Job]:
         teacher_parts.append(Part("teacher.width", states, f"states of teacher width {width}"))
     elif teacher.get("kind") == "transformer":
         d_model, heads = teacher.get("d_model", 1), teacher.get("heads", 1)
-        attention = 2 * chunk * heads * length * length * BYTES
-        hidden = 8 * chunk * length * d_model * BYTES
-        teacher_parts.append(Part("inputs.length", attention + hidden, f"attention T x T {length}"))
+        context = length  # steps attended over; relative positions add the silent past
+        if teacher.get("positions", "absolute") == "relative":
+            context += teacher.get("layers", 1) * (length - 1)
+        attention = 2 * chunk * heads * context * context * BYTES
+        hidden = 8 * chunk * context * d_model * BYTES
+        teacher_parts.append(
+            Part("inputs.length", attention + hidden, f"attention {context} x {context}")
+        )
 
     student = settings["student"]
     width = max(student.get("widths", [1]))
