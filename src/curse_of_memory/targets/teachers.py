@@ -34,6 +34,10 @@ Kinds:
     layers (T - 1) zero inputs, the silent past: y_k is one function of x_(k-T+1..k), the
     target is time-homogeneous.
 
+``blocks``: ``encoder`` (PyTorch's post-norm layer: attention, then a token-wise LayerNorm and
+feed-forward network) or ``attention`` (an attention-only transformer, x <- x + attention(x)).
+``input_scale`` multiplies x before the input projection.
+
 With ``centered: true`` (transformer) the teacher is y = H(x) - H(0): its response to the input,
 without the output it gives on the zero input (a constant under ``relative`` positions).
 """
@@ -54,6 +58,7 @@ from .kernels import build_kernel, kernel_values
 KINDS = ("linear_functional", "tanh_rnn", "transformer")  # the kinds build_teacher makes
 OUTPUTS = ("linear", "tanh")  # read-outs of a linear_functional: y = sum, or tanh(sum)
 POSITIONS = ("absolute", "relative")  # how a transformer teacher knows where a step is
+BLOCKS = ("encoder", "attention")  # a transformer teacher's layers: full, or attention only
 
 
 class TanhOutput(torch.nn.Module):
@@ -141,10 +146,14 @@ class CausalTransformer(torch.nn.Module):
         dtype: torch.dtype = torch.float64,
         positions: str = "absolute",
         bias_power: float = 1.0,
+        blocks: str = "encoder",
+        input_scale: float = 1.0,
     ):
         super().__init__()
         if positions not in POSITIONS:
             raise ValueError(f"positions: {positions!r} is not one of {POSITIONS}")
+        if blocks not in BLOCKS:
+            raise ValueError(f"blocks: {blocks!r} is not one of {BLOCKS}")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
             self.embed = torch.nn.Linear(input_dim, d_model, dtype=dtype)
@@ -156,6 +165,7 @@ class CausalTransformer(torch.nn.Module):
             )
             self.readout = torch.nn.Linear(d_model, 1, dtype=dtype)
         self.d_model, self.positions, self.bias_power = d_model, positions, bias_power
+        self.blocks, self.input_scale = blocks, input_scale
         self.eval()
 
     def score_bias(self, length: int, window: int, dtype: torch.dtype) -> torch.Tensor:
@@ -167,6 +177,7 @@ class CausalTransformer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[1]
+        x = self.input_scale * x
         if self.positions == "absolute":
             hidden = self.embed(x) + sinusoidal_positions(length, self.d_model, x.dtype)
             bias = torch.full((length, length), -math.inf, dtype=x.dtype).triu(1)  # causal
@@ -176,8 +187,26 @@ class CausalTransformer(torch.nn.Module):
             hidden = self.embed(x)
             bias = self.score_bias(past + length, length, x.dtype)
         for layer in self.layers:
-            hidden = encoder_layer(layer, hidden, bias)
+            if self.blocks == "attention":
+                hidden = hidden + self_attention(layer.self_attn, hidden, bias)
+            else:
+                hidden = encoder_layer(layer, hidden, bias)
         return self.readout(hidden[:, -length:])
+
+
+def self_attention(
+    attention: torch.nn.MultiheadAttention, x: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """Multi-head attention of x to itself, softmax(q k^T / sqrt(d_head) + bias) v per head."""
+    batch, length, width = x.shape
+    heads = attention.num_heads
+
+    def split(t: torch.Tensor) -> torch.Tensor:
+        return t.reshape(batch, length, heads, width // heads).transpose(1, 2)
+
+    q, k, v = F.linear(x, attention.in_proj_weight, attention.in_proj_bias).chunk(3, dim=-1)
+    mixed = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=bias)
+    return attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
 
 
 def encoder_layer(
@@ -190,16 +219,7 @@ def encoder_layer(
     Written out because PyTorch's inference fast path reads a float mask as a boolean one (any
     nonzero entry masked: measured on torch 2.13), which turns a score bias into a mask.
     """
-    attention = layer.self_attn
-    batch, length, width = x.shape
-    heads = attention.num_heads
-
-    def split(t: torch.Tensor) -> torch.Tensor:
-        return t.reshape(batch, length, heads, width // heads).transpose(1, 2)
-
-    q, k, v = F.linear(x, attention.in_proj_weight, attention.in_proj_bias).chunk(3, dim=-1)
-    mixed = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=bias)
-    x = layer.norm1(x + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width)))
+    x = layer.norm1(x + self_attention(layer.self_attn, x, bias))
     return layer.norm2(x + layer.linear2(F.relu(layer.linear1(x))))
 
 
@@ -229,6 +249,7 @@ def build_teacher(
         teacher = CausalTransformer(
             spec["d_model"], spec["heads"], spec["layers"], generator, inputs.dim, dtype,
             spec.get("positions", "absolute"), spec.get("bias_power", 1.0),
+            spec.get("blocks", "encoder"), spec.get("input_scale", 1.0),
         )  # fmt: skip
         return Centered(teacher) if spec.get("centered", False) else teacher
     raise ValueError(f"teacher.kind: unknown teacher kind {kind!r}")
