@@ -107,6 +107,22 @@ def test_relative_transformer_is_time_homogeneous(layers):
         assert torch.allclose(after[:, :delay], teacher(torch.zeros_like(x))[:, :delay])
 
 
+@pytest.mark.parametrize("blocks", ["encoder", "attention"])
+def test_transformer_at_amplitude_s_is_its_response_to_s_x_over_s(blocks):
+    def teacher(amplitude: float) -> CausalTransformer:
+        generator = torch.Generator().manual_seed(0)
+        return CausalTransformer(8, 2, 2, generator, positions="relative", blocks=blocks,
+                                 amplitude=amplitude)  # fmt: skip
+
+    x = torch.randn(2, 12, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    with torch.no_grad():
+        scaled, plain = teacher(0.1)(x), teacher(1.0)(0.1 * x) / 0.1
+        doubled = teacher(1e-4)(2 * x) - teacher(1e-4)(torch.zeros_like(x))
+        single = teacher(1e-4)(x) - teacher(1e-4)(torch.zeros_like(x))
+    assert torch.allclose(scaled, plain, atol=1e-12)
+    assert torch.allclose(doubled, 2 * single, rtol=1e-3, atol=1e-8)  # small s: linear in x
+
+
 def test_absolute_positions_make_the_transformer_time_dependent():
     teacher = CausalTransformer(8, 2, 1, torch.Generator().manual_seed(0))
     x = torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)

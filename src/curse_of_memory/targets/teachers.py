@@ -36,7 +36,9 @@ Kinds:
 
 ``blocks``: ``encoder`` (PyTorch's post-norm layer: attention, then a token-wise LayerNorm and
 feed-forward network) or ``attention`` (an attention-only transformer, x <- x + attention(x)).
-``input_scale`` multiplies x before the input projection.
+``amplitude`` s probes the transformer at input amplitude s, in units of s: y = H(s x) / s. Its
+linear part does not depend on s, its nonlinear part falls as s (what the best linear filter
+leaves, as s^2); as s -> 0 it is the transformer's linearisation at the zero input.
 
 With ``centered: true`` (transformer) the teacher is y = H(x) - H(0): its response to the input,
 without the output it gives on the zero input (a constant under ``relative`` positions).
@@ -147,7 +149,7 @@ class CausalTransformer(torch.nn.Module):
         positions: str = "absolute",
         bias_power: float = 1.0,
         blocks: str = "encoder",
-        input_scale: float = 1.0,
+        amplitude: float = 1.0,
     ):
         super().__init__()
         if positions not in POSITIONS:
@@ -165,7 +167,7 @@ class CausalTransformer(torch.nn.Module):
             )
             self.readout = torch.nn.Linear(d_model, 1, dtype=dtype)
         self.d_model, self.positions, self.bias_power = d_model, positions, bias_power
-        self.blocks, self.input_scale = blocks, input_scale
+        self.blocks, self.amplitude = blocks, amplitude
         self.eval()
 
     def score_bias(self, length: int, window: int, dtype: torch.dtype) -> torch.Tensor:
@@ -177,7 +179,7 @@ class CausalTransformer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[1]
-        x = self.input_scale * x
+        x = self.amplitude * x
         if self.positions == "absolute":
             hidden = self.embed(x) + sinusoidal_positions(length, self.d_model, x.dtype)
             bias = torch.full((length, length), -math.inf, dtype=x.dtype).triu(1)  # causal
@@ -191,7 +193,7 @@ class CausalTransformer(torch.nn.Module):
                 hidden = hidden + self_attention(layer.self_attn, hidden, bias)
             else:
                 hidden = encoder_layer(layer, hidden, bias)
-        return self.readout(hidden[:, -length:])
+        return self.readout(hidden[:, -length:]) / self.amplitude
 
 
 def self_attention(
@@ -249,7 +251,7 @@ def build_teacher(
         teacher = CausalTransformer(
             spec["d_model"], spec["heads"], spec["layers"], generator, inputs.dim, dtype,
             spec.get("positions", "absolute"), spec.get("bias_power", 1.0),
-            spec.get("blocks", "encoder"), spec.get("input_scale", 1.0),
+            spec.get("blocks", "encoder"), spec.get("amplitude", 1.0),
         )  # fmt: skip
         return Centered(teacher) if spec.get("centered", False) else teacher
     raise ValueError(f"teacher.kind: unknown teacher kind {kind!r}")
