@@ -23,8 +23,8 @@ Kinds:
 
   - ``absolute``: sinusoidal positions added to the input projection. The teacher then depends
     on absolute time, which no time-homogeneous functional, and so no RNN student, follows (the
-    theorem's targets are time-homogeneous). Measured on a d_model 16, 2-layer teacher with
-    ``centered: true``: at input scale 0.03 a time-varying linear map y_k = sum_s G_ks x_s
+    theorem's targets are time-homogeneous). Measured on IAT-12's earlier teacher (d_model 16,
+    2 layers, ``centered: true``): at input scale 0.03 a time-varying linear map y_k = sum_s G_ks x_s
     leaves 0.0006 of the zero predictor's loss, the best time-invariant filter 0.127, at every
     input scale from 0.03 to 1; tanh students stalled at 0.174 at every width.
   - ``relative``: no positions; the score of step k for step s gets the bias
@@ -35,7 +35,9 @@ Kinds:
     target is time-homogeneous.
 
 ``blocks``: ``encoder`` (PyTorch's post-norm layer: attention, then a token-wise LayerNorm and
-feed-forward network) or ``attention`` (an attention-only transformer, x <- x + attention(x)).
+feed-forward network) or ``attention`` (an attention-only transformer, x <- x + attention(x);
+the layers' norms and feed-forward weights are still drawn, unused, so that one seed gives
+both kinds the same attention weights).
 ``amplitude`` s probes the transformer at input amplitude s, in units of s: y = H(s x) / s. Its
 linear part does not depend on s, its nonlinear part falls as s (what the best linear filter
 leaves, as s^2); as s -> 0 it is the transformer's linearisation at the zero input.
