@@ -24,9 +24,10 @@ Kinds:
   - ``absolute``: sinusoidal positions added to the input projection. The teacher then depends
     on absolute time, which no time-homogeneous functional, and so no RNN student, follows (the
     theorem's targets are time-homogeneous). Measured on IAT-12's earlier teacher (d_model 16,
-    2 layers, ``centered: true``): at input scale 0.03 a time-varying linear map y_k = sum_s G_ks x_s
-    leaves 0.0006 of the zero predictor's loss, the best time-invariant filter 0.127, at every
-    input scale from 0.03 to 1; tanh students stalled at 0.174 at every width.
+    2 layers, ``centered: true``): at input scale 0.03 a time-varying linear map
+    y_k = sum_s G_ks x_s leaves 0.0006 of the zero predictor's loss, the best time-invariant
+    filter 0.127, at every input scale from 0.03 to 1; tanh students stalled at 0.174 at every
+    width.
   - ``relative``: no positions; the score of step k for step s gets the bias
     -bias_power log(1 + k - s), so at equal contents attention weights fall as
     (1 + k - s)^-bias_power (ALiBi's linear bias gives e^(-a (k - s)) instead). Every step
