@@ -432,7 +432,7 @@ def experiment_jobs(settings: Mapping, where: str) -> list[Job]:
     elif teacher.get("kind") == "transformer":
         d_model, heads = teacher.get("d_model", 1), teacher.get("heads", 1)
         context = length  # steps attended over; relative positions add the silent past
-        if teacher.get("positions", "absolute") == "relative":
+        if teacher.get("positions") == "relative":
             context += teacher.get("layers", 1) * (length - 1)
         attention = 2 * chunk * heads * context * context * BYTES
         hidden = 8 * chunk * context * d_model * BYTES

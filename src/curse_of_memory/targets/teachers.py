@@ -64,6 +64,7 @@ KINDS = ("linear_functional", "tanh_rnn", "transformer")  # the kinds build_teac
 OUTPUTS = ("linear", "tanh")  # read-outs of a linear_functional: y = sum, or tanh(sum)
 POSITIONS = ("absolute", "relative")  # how a transformer teacher knows where a step is
 BLOCKS = ("encoder", "attention")  # a transformer teacher's layers: full, or attention only
+TRANSFORMER_OPTIONS = ("positions", "bias_power", "blocks", "amplitude")  # optional spec keys
 
 
 class TanhOutput(torch.nn.Module):
@@ -251,10 +252,9 @@ def build_teacher(
             spec.get("residual", False),
         )
     if kind == "transformer":
+        options = {key: spec[key] for key in TRANSFORMER_OPTIONS if key in spec}
         teacher = CausalTransformer(
-            spec["d_model"], spec["heads"], spec["layers"], generator, inputs.dim, dtype,
-            spec.get("positions", "absolute"), spec.get("bias_power", 1.0),
-            spec.get("blocks", "encoder"), spec.get("amplitude", 1.0),
-        )  # fmt: skip
+            spec["d_model"], spec["heads"], spec["layers"], generator, inputs.dim, dtype, **options
+        )
         return Centered(teacher) if spec.get("centered", False) else teacher
     raise ValueError(f"teacher.kind: unknown teacher kind {kind!r}")
