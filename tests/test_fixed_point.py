@@ -73,7 +73,9 @@ def test_a_cell_that_keeps_its_state_has_no_decay_rate():
     points = fixed_point.fixed_points(model, torch.ones(2, dtype=torch.float64))
     rate = fixed_point.asymptotic_rate(points)
     assert rate == pytest.approx(0.0, abs=1e-12)
-    row = fixed_point.linearised_decay_claim("F", "kept", rate, fit("exponential"), 200)
+    row = fixed_point.linearised_decay_claim(
+        "F", "kept", rate, fit("exponential"), fit("exponential"), 200
+    )
     assert row["verdict"] == "fail"
 
 
@@ -96,17 +98,21 @@ def fit(label):
 
 
 @pytest.mark.parametrize(
-    "rate, label, passed",
+    "rate, label, variation, joint, passed",
     [
-        (0.11, "undetermined", True),  # the tail cannot confirm it; it does not contradict it
-        (0.11, "exponential", True),
-        (0.11, "polynomial", False),  # a contradicting tail fit: no claim
-        (0.0, "exponential", False),
-        (0.004, "exponential", False),  # below 1 / repeats: no decay the query shows
-        (math.nan, "exponential", False),
+        (0.11, "undetermined", "undetermined", "undetermined", True),  # cannot confirm it
+        (0.11, "exponential", "undetermined", "exponential", True),
+        (0.11, "polynomial", "undetermined", "polynomial", False),  # contradicting: no claim
+        (0.11, "undetermined", "non-decaying", "polynomial", False),  # envelope 1/n
+        (0.11, "exponential", "non-decaying", "undetermined", True),  # readings disagree
+        (0.0, "exponential", "exponential", "exponential", False),
+        (0.004, "exponential", "exponential", "exponential", False),  # below 1 / repeats
+        (math.nan, "exponential", "exponential", "exponential", False),
     ],
 )
-def test_linearised_claim(rate, label, passed):
-    row = fixed_point.linearised_decay_claim("F", 'lstm, word "good"', rate, fit(label), 200)
+def test_linearised_claim(rate, label, variation, joint, passed):
+    row = fixed_point.linearised_decay_claim(
+        "F", 'lstm, word "good"', rate, fit(label), fit(variation), 200
+    )
     assert row["verdict"] == ("pass" if passed else "fail")
-    assert f"tail fit {label}" in row["value"]
+    assert f"tail fits {joint}" in row["value"]

@@ -7,8 +7,10 @@ from curse_of_memory.memory.decay import (
     classify_decay,
     decay_claim,
     decay_label,
+    joint_label,
     local_rates,
     memory_function,
+    octave_variation,
     rate_trend,
     resolved,
 )
@@ -242,3 +244,65 @@ def test_a_rate_that_grows_along_the_tail_is_at_least_exponential():
     fit = classify_decay(t, np.exp(-(t**2) / 50), floor=1e-14)
     assert fit.label == "exponential" and fit.rate_trend > 0
     assert classify_decay(t, t**-1.5, floor=1e-14).label == "polynomial"
+
+
+def test_octave_variation_is_the_sum_over_each_octave():
+    values = np.random.default_rng(1).random(11)
+    expected = [values[j - 1 : 2 * j - 1].sum() for j in range(1, 6)]  # M_j..M_{2j-1}
+    np.testing.assert_allclose(octave_variation(values), expected, rtol=1e-14)
+    k = np.arange(1.0, 401.0)
+    j = np.arange(1.0, 201.0)  # geometric sum: V_j = e^{-rj} (1 - e^{-rj}) / (1 - e^{-r})
+    closed = np.exp(-0.05 * j) * (1 - np.exp(-0.05 * j)) / (1 - np.exp(-0.05))
+    np.testing.assert_allclose(octave_variation(np.exp(-0.05 * k)), closed, rtol=1e-12)
+    j = np.arange(100.0, 201.0)
+    power = -np.diff(np.log(octave_variation(k**-2.0)[99:])) / np.diff(np.log(j))
+    np.testing.assert_allclose(power, 1.0, rtol=0.02)  # k^-2: V_j ~ j^-1
+
+
+def _quasi_periodic(k):
+    """|sum of three cosines|: zeros at irregular places, periods 9, 200 and 1000 steps."""
+    return np.abs(np.cos(0.7 * k) + 0.5 * np.sin(0.031 * k + 1) + 0.3 * np.cos(0.0063 * k))
+
+
+def _joint(values, times):
+    fit = classify_decay(times, values, 0.3, 0.0)
+    variation = classify_decay(times[: len(values) // 2], octave_variation(values), 0.3, 0.0)
+    return fit, variation, joint_label(fit, variation)
+
+
+@pytest.mark.parametrize(
+    ("envelope", "joint"),
+    [
+        (lambda k: 1 / k, "polynomial"),  # the memory alone: undetermined
+        (lambda k: k**-2.0, "polynomial"),
+        (lambda k: np.exp(-0.01 * k), "exponential"),  # the memory alone: undetermined
+        (lambda k: np.exp(-0.05 * k), "exponential"),
+        (lambda k: np.exp(-0.2 * k), "exponential"),
+    ],
+)
+def test_the_octave_variation_reads_memories_that_oscillate_through_zero(envelope, joint):
+    k = np.arange(1.0, 1000.0)
+    *_, label = _joint(envelope(k) * _quasi_periodic(k), k)
+    assert label == joint
+    fit, variation, _ = _joint(envelope(k) * _quasi_periodic(k), k)
+    expect = "exponential" if joint == "exponential" else "not_exponential"
+    assert decay_claim("F", "osc", fit, expect, variation)["verdict"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("memory", "variation", "joint"),
+    [
+        ("undetermined", "non-decaying", "polynomial"),  # V flat: envelope 1/k
+        ("non-decaying", "non-decaying", "non-decaying"),
+        ("exponential", "undetermined", "exponential"),
+        ("undetermined", "undetermined", "undetermined"),
+        ("exponential", "non-decaying", "undetermined"),  # two readings of one class disagree
+        ("polynomial", "exponential", "undetermined"),
+        ("non-decaying", "polynomial", "non-decaying"),
+    ],
+)
+def test_joint_label(memory, variation, joint):
+    def fit(label):
+        return classify_decay(np.arange(1.0, 9.0), np.ones(8)).__class__(label, *[0.0] * 5)
+
+    assert joint_label(fit(memory), fit(variation)) == joint

@@ -54,6 +54,8 @@ def test_scores_do_not_depend_on_padding(kind):
         single = model(torch.full((1, 5), SPEC.vocabulary.index("good")), torch.tensor([5]))
     single = torch.softmax(single, 1)
     assert scores.shape == (12,) and scores[4] == pytest.approx(float(single[0, 1]))
+    chunked = sentiment.repetition_scores(model, SPEC.vocabulary.index("good"), 12, chunk=5)
+    np.testing.assert_allclose(chunked, scores, rtol=0, atol=1e-14)
 
 
 def test_classifier_training_learns_a_separable_problem(generator):

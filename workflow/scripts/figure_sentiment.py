@@ -19,23 +19,26 @@ spec = sentiment.SentimentModelSpec(kind, len(vocabulary), **params.model)
 model = sentiment.build_model(spec, 0)
 model.load_state_dict(io.load_tensors(snakemake.input.model, params.identities))
 
-repeats, fit = params.query["repeats"], params.fit
+repeats = params.spec.get("repeats", params.query["repeats"])
+fit = params.fit
+settings = (fit["tail_start"], 0.0, fit["min_decay_factor"],
+            fit.get("min_evidence", memory.MIN_EVIDENCE))  # fmt: skip
 recurrent = isinstance(model, sentiment.BiLSTMClassifier)
-scores, rows, fits, rates = {}, [], {}, {}
+scores, rows, fits, variations, rates = {}, [], {}, {}, {}
 for word in params.query["words"]:
     scores[word] = sentiment.repetition_scores(model, vocabulary.index(word), repeats)
-    n = np.arange(1, repeats)
     step = np.abs(np.diff(scores[word]))
-    fits[word] = memory.classify_decay(
-        *memory.resolved(n, step, fit["floor"]), fit["tail_start"], 0.0, fit["min_decay_factor"],
-        fit.get("min_evidence", memory.MIN_EVIDENCE),
-    )  # fmt: skip
+    n, resolved_step = memory.resolved(np.arange(1, repeats), step, fit["floor"])
+    variation = memory.octave_variation(resolved_step)
+    fits[word] = memory.classify_decay(n, resolved_step, *settings)
+    variations[word] = memory.classify_decay(n[: len(variation)], variation, *settings)
     if recurrent:  # exact as n -> infinity: the fixed points of the repeated word's cell maps
         embedding = model.embed.weight[vocabulary.index(word)]
         rates[word] = fixed_point.asymptotic_rate(fixed_point.fixed_points(model.lstm, embedding))
     rows += [
         {"figure": figure, "model": kind, "word": word, "repeats": k + 1, "score": s,
-         "memory": step[k] if k < len(step) else np.nan}
+         "memory": step[k] if k < len(step) else np.nan,
+         "octave_variation": variation[k] if k < len(variation) else np.nan}
         for k, s in enumerate(scores[word])
     ]  # fmt: skip
 
@@ -56,14 +59,18 @@ for word in params.query["words"]:
     subject = f'{kind}, word "{word}"'
     if recurrent and params.spec["expect"] == "exponential":
         rows_claims.append(
-            fixed_point.linearised_decay_claim(figure, subject, rates[word], fits[word], repeats)
+            fixed_point.linearised_decay_claim(
+                figure, subject, rates[word], fits[word], variations[word], repeats
+            )
         )
     else:
-        rows_claims.append(memory.decay_claim(figure, subject, fits[word], params.spec["expect"]))
+        rows_claims.append(
+            memory.decay_claim(figure, subject, fits[word], params.spec["expect"], variations[word])
+        )
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 memory_plots.repetition_panels(left, right, scores, fit["floor"], rates)
-labels = ", ".join(f"{w}: {f.label}" for w, f in fits.items())
+labels = ", ".join(f"{w}: {memory.joint_label(fits[w], variations[w])}" for w in fits)
 if recurrent:
     labels += "\nasymptotic rate (fixed points): " + ", ".join(
         f"{w} >= {r:.3g}" for w, r in rates.items()

@@ -227,7 +227,7 @@ def classify_decay(
     """
     times = np.asarray(times, dtype=float)
     values = np.asarray(values, dtype=float)
-    significant = (times > 0) & (values > floor * values.max())
+    significant = (times > 0) & (values > floor * values.max(initial=0.0))
     if significant.sum() < 3:
         return DecayFit("exponential", math.inf, 1.0, math.inf, 1.0, math.inf, math.inf,
                         min_evidence)  # fmt: skip
@@ -271,42 +271,90 @@ def resolved(
     return times[:end], values[:end]
 
 
-def decay_claim(figure: str, subject: str, fit: DecayFit, expect: str) -> dict:
+def octave_variation(values: np.ndarray) -> np.ndarray:
+    """V_j = sum_{k=j}^{2j-1} M_k for j = 1..len(M) // 2, with values[k - 1] = M_k.
+
+    For M_k = |s(k+1) - s(k)| this is the total variation of s over the octave [j, 2j]. It
+    averages out the dips of a memory that oscillates through 0 and keeps its decay class:
+    M_k <= V_j for j = ceil((k+1)/2), and V_j <= j max_{[j, 2j)} M, so M <= C e^{-rk} gives
+    V_j <= C j e^{-rj} and V_j <= C e^{-rj} gives M_k <= C e^{-r(k+1)/2}; an envelope
+    M ~ k^{-p} gives V ~ j^{1-p} (a constant V is the envelope 1/k).
+    """
+    values = np.asarray(values, dtype=float)
+    tails = np.concatenate([np.cumsum(values[::-1])[::-1], [0.0]])  # tails[i] = sum of M_{i+1..}
+    j = np.arange(1, len(values) // 2 + 1)
+    return tails[j - 1] - tails[2 * j - 1]  # tail sums keep a decaying M's small V exact
+
+
+def joint_label(memory: DecayFit, variation: DecayFit) -> str:
+    """One label from the tail fits of M and of its octave variation V (same decay class).
+
+    V non-decaying reads as polynomial (envelope 1/k) unless M itself is non-decaying. Then:
+    equal labels stand; undetermined is no evidence, so the other label stands; both not
+    exponential (polynomial, non-decaying) gives M's label; exponential against either of
+    those is a contradiction between two readings of one class: undetermined.
+    """
+    first, second = memory.label, variation.label
+    if second == "non-decaying" and first != "non-decaying":
+        second = "polynomial"
+    if "undetermined" in (first, second) or first == second:
+        return second if first == "undetermined" else first
+    if "exponential" in (first, second):
+        return "undetermined"
+    return first
+
+
+def _trend_text(fit: DecayFit) -> str:
+    """The rate-trend part of a claim's text."""
+    if math.isnan(fit.evidence) and math.isnan(fit.tail_evidence):
+        return "a local rate is not positive, no rate trend to measure"
+    return (
+        f"local decay rate on the last half {fit.final_rate:.3g}, d log rate / d log t = "
+        f"{fit.rate_trend:+.2f} (constant rate 0, power law -1); rate-trend evidence "
+        f"log(spread of log power / spread of log rate) = {fit.evidence:+.2f} on the last "
+        f"half, {fit.tail_evidence:+.2f} on the whole tail"
+    )
+
+
+def decay_claim(
+    figure: str, subject: str, fit: DecayFit, expect: str, variation: DecayFit | None = None
+) -> dict:
     """The claim that ``subject``'s memory decays as ``expect`` says.
 
-    exponential: label exponential and rate > 0; not_exponential: label polynomial or
-    non-decaying (undetermined is no evidence either way, so it fails both); otherwise the label
-    must equal ``expect``.
+    With ``variation`` (the tail fit of :func:`octave_variation`) the label is
+    :func:`joint_label` of both readings. exponential: label exponential and rate > 0;
+    not_exponential: label polynomial or non-decaying (undetermined is no evidence either way,
+    so it fails both); otherwise the label must equal ``expect``.
     """
+    label = fit.label if variation is None else joint_label(fit, variation)
     margin = f"{fit.min_evidence:.2f}"
     if expect == "exponential":
-        passed = fit.label == "exponential" and fit.exponential_rate > 0
+        passed = label == "exponential" and fit.exponential_rate > 0
         threshold = (
             f"exponential: local rate settles (rate-trend evidence >= {margin} on the last half, "
             f"or on the whole tail and > -{margin} on the last half), rate > 0"
         )
     elif expect == "not_exponential":
-        passed = fit.label in ("polynomial", "non-decaying")
+        passed = label in ("polynomial", "non-decaying")
         threshold = (
             f"polynomial (rate ~ 1/t: evidence <= -{margin} on the whole tail, < {margin} on "
             "the last half) or non-decaying"
         )
     else:
-        passed, threshold = fit.label == expect, expect
-    if math.isnan(fit.evidence) and math.isnan(fit.tail_evidence):
-        trend = "a local rate is not positive, no rate trend to measure"
-    else:
-        trend = (
-            f"local decay rate on the last half {fit.final_rate:.3g}, d log rate / d log t = "
-            f"{fit.rate_trend:+.2f} (constant rate 0, power law -1); rate-trend evidence "
-            f"log(spread of log power / spread of log rate) = {fit.evidence:+.2f} on the last "
-            f"half, {fit.tail_evidence:+.2f} on the whole tail"
-        )
+        passed, threshold = label == expect, expect
     text = (
         f"{subject}: memory decays as {expect.replace('_', ' ')} (tail t in "
-        f"[{fit.tail[0]:.4g}, {fit.tail[1]:.4g}], {fit.points} points; {trend}; curve fits R^2 "
-        f"{fit.exponential_r2:.3f} (exponential) vs {fit.polynomial_r2:.3f} (power law); tail "
-        f"falls x{fit.decay_factor:.3g})"
+        f"[{fit.tail[0]:.4g}, {fit.tail[1]:.4g}], {fit.points} points; {_trend_text(fit)}; "
+        f"curve fits R^2 {fit.exponential_r2:.3f} (exponential) vs {fit.polynomial_r2:.3f} "
+        f"(power law); tail falls x{fit.decay_factor:.3g})"
     )
-    value = f"{fit.label}, rate {fit.exponential_rate:.3g}"
+    value = f"{label}, rate {fit.exponential_rate:.3g}"
+    if variation is not None:
+        text = text[:-1] + (
+            f": {fit.label}; octave variation V(j) = sum of M over [j, 2j), same decay class "
+            f"(tail j in [{variation.tail[0]:.4g}, {variation.tail[1]:.4g}]; "
+            f"{_trend_text(variation)}; falls x{variation.decay_factor:.3g}: "
+            f"{variation.label}; joint label {label})"
+        )
+        value = f"{label} (memory {fit.label}, octave variation {variation.label})"
     return claim(figure, text, value, threshold, passed)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..shared.claims import claim
-from .decay import DecayFit
+from .decay import DecayFit, joint_label
 
 CONVERGED = 1e-10  # |F(z) - z| of a float64 orbit that has reached its fixed point
 
@@ -123,25 +123,28 @@ def asymptotic_rate(points: Sequence[CellFixedPoint]) -> float:
 
 
 def linearised_decay_claim(
-    figure: str, subject: str, rate: float, fit: DecayFit, repeats: int
+    figure: str, subject: str, rate: float, fit: DecayFit, variation: DecayFit, repeats: int
 ) -> dict:
     """``subject``'s memory decays exponentially as n -> infinity: the asymptotic rate bound
     (module docstring) is at least 1 / repeats (slower than e-fold over the query is no decay the
-    query shows, and a rho within rounding of 1 is a kept state), and the tail fit, a
-    finite-window reading that can contradict but not confirm it, is not polynomial or
-    non-decaying."""
-    contradicted = fit.label in ("polynomial", "non-decaying")
+    query shows, and a rho within rounding of 1 is a kept state), and the tail fits of M and of
+    its octave variation (their joint label), a finite-window reading that can contradict but
+    not confirm it, are not polynomial or non-decaying."""
+    label = joint_label(fit, variation)
+    contradicted = label in ("polynomial", "non-decaying")
     text = (
         f"{subject}: memory decays exponentially as n -> infinity (every LSTM cell's fixed point "
         f"under the repeated word attracts: M(n) <= C (max rho + eps)^n); the tail fit on "
         f"[{fit.tail[0]:.4g}, {fit.tail[1]:.4g}] reads {fit.label}, final local rate "
-        f"{fit.final_rate:.3g}"
+        f"{fit.final_rate:.3g}; its octave variation on [{variation.tail[0]:.4g}, "
+        f"{variation.tail[1]:.4g}] reads {variation.label}, final local rate "
+        f"{variation.final_rate:.3g}"
     )
     return claim(
         figure,
         text,
-        f"rate >= {rate:.3g}, tail fit {fit.label}",
-        f"-log max rho >= 1/{repeats} (orbits converged to the model's fixed points), tail fit "
+        f"rate >= {rate:.3g}, tail fits {label}",
+        f"-log max rho >= 1/{repeats} (orbits converged to the model's fixed points), tail fits "
         "not polynomial or non-decaying",
         rate >= 1 / repeats and not contradicted,
     )

@@ -174,11 +174,22 @@ def build_model(spec: SentimentModelSpec, seed: int) -> torch.nn.Module:
 
 @torch.no_grad()
 def repetition_scores(
-    model: torch.nn.Module, token: int, repeats: int, dtype: torch.dtype = torch.float64
+    model: torch.nn.Module,
+    token: int,
+    repeats: int,
+    dtype: torch.dtype = torch.float64,
+    chunk: int = 16,
 ) -> np.ndarray:
-    """s(n) = softmax(model(token repeated n times))_1 for n = 1..repeats (model cast to dtype)."""
+    """s(n) = softmax(model(token repeated n times))_1 for n = 1..repeats (model cast to dtype).
+
+    Lengths run in batches of ``chunk`` (attention holds batch x length^2 scores); masked
+    padding makes every score independent of its batch.
+    """
     model = model.to(dtype)
-    lengths = torch.arange(1, repeats + 1)
-    inside = torch.arange(repeats).unsqueeze(0) < lengths.unsqueeze(1)
-    tokens = torch.where(inside, token, 0)
-    return torch.softmax(model(tokens, lengths), dim=1)[:, 1].double().numpy()
+    scores = []
+    for first in range(1, repeats + 1, chunk):
+        lengths = torch.arange(first, min(first + chunk, repeats + 1))
+        inside = torch.arange(int(lengths[-1])).unsqueeze(0) < lengths.unsqueeze(1)
+        tokens = torch.where(inside, token, 0)
+        scores.append(torch.softmax(model(tokens, lengths), dim=1)[:, 1])
+    return torch.cat(scores).double().numpy()
