@@ -24,12 +24,13 @@ fit = params.fit
 settings = (fit["tail_start"], 0.0, fit["min_decay_factor"],
             fit.get("min_evidence", memory.MIN_EVIDENCE))  # fmt: skip
 recurrent = isinstance(model, sentiment.BiLSTMClassifier)
-scores, rows, fits, variations, rates = {}, [], {}, {}, {}
+scores, rows, fits, variations, octaves, rates = {}, [], {}, {}, {}, {}
 for word in params.query["words"]:
     scores[word] = sentiment.repetition_scores(model, vocabulary.index(word), repeats)
     step = np.abs(np.diff(scores[word]))
     n, resolved_step = memory.resolved(np.arange(1, repeats), step, fit["floor"])
     variation = memory.octave_variation(resolved_step)
+    octaves[word] = variation
     fits[word] = memory.classify_decay(n, resolved_step, *settings)
     variations[word] = memory.classify_decay(n[: len(variation)], variation, *settings)
     if recurrent:  # exact as n -> infinity: the fixed points of the repeated word's cell maps
@@ -68,8 +69,9 @@ for word in params.query["words"]:
             memory.decay_claim(figure, subject, fits[word], params.spec["expect"], variations[word])
         )
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+fig, (left, right, octave) = plt.subplots(1, 3, figsize=(14, 4))
 memory_plots.repetition_panels(left, right, scores, fit["floor"], rates)
+memory_plots.variation_panel(octave, octaves)
 labels = ", ".join(f"{w}: {memory.joint_label(fits[w], variations[w])}" for w in fits)
 if recurrent:
     labels += "\nasymptotic rate (fixed points): " + ", ".join(
@@ -77,7 +79,7 @@ if recurrent:
     )
 fig.suptitle(
     f"{figure}: {params.spec.get('title', kind)}\n"
-    f"test accuracy {accuracy:.3f}; tail fits: {labels}",
+    f"test accuracy {accuracy:.3f}; tail fits of M and V: {labels}",
     fontsize=9,
 )
 fig.subplots_adjust(top=0.82)

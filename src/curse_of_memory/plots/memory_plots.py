@@ -81,6 +81,18 @@ def repetition_panels(
     score_ax.legend(fontsize=8, frameon=False)
 
 
+def variation_panel(ax: plt.Axes, variations: Mapping[str, np.ndarray]) -> None:
+    """Octave variation V(j) = sum of |s(k+1) - s(k)| over [j, 2j) of each word, log-log.
+
+    A flat line is the envelope 1/k; exponential memory bends down."""
+    for word, variation in variations.items():
+        j = np.arange(1, len(variation) + 1)
+        shown = variation > 0
+        ax.loglog(j[shown], variation[shown], lw=1.3, label=f'"{word}"')
+    ax.set_xlabel("repeats j")
+    ax.set_ylabel("octave variation V(j)")
+
+
 def portrait_panel(ax: plt.Axes, W: np.ndarray, portrait: Portrait, samples: int = 7) -> None:
     """Stream plot of f on [-1, 1]^2, a few trajectories, fixed points marked by their fate."""
     axis = np.linspace(-1.0, 1.0, 41)
