@@ -4,6 +4,7 @@ import torch
 
 from curse_of_memory.memory.decay import (
     MIN_EVIDENCE,
+    DecayFit,
     classify_decay,
     decay_claim,
     decay_label,
@@ -303,6 +304,6 @@ def test_the_octave_variation_reads_memories_that_oscillate_through_zero(envelop
 )
 def test_joint_label(memory, variation, joint):
     def fit(label):
-        return classify_decay(np.arange(1.0, 9.0), np.ones(8)).__class__(label, *[0.0] * 5)
+        return DecayFit(label, 0.1, 0.9, 1.0, 0.9, 10.0)
 
     assert joint_label(fit(memory), fit(variation)) == joint

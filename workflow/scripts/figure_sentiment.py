@@ -24,15 +24,15 @@ fit = params.fit
 settings = (fit["tail_start"], 0.0, fit["min_decay_factor"],
             fit.get("min_evidence", memory.MIN_EVIDENCE))  # fmt: skip
 recurrent = isinstance(model, sentiment.BiLSTMClassifier)
-scores, rows, fits, variations, octaves, rates = {}, [], {}, {}, {}, {}
+scores, rows, fits, variation_fits, variations, rates = {}, [], {}, {}, {}, {}
 for word in params.query["words"]:
     scores[word] = sentiment.repetition_scores(model, vocabulary.index(word), repeats)
     step = np.abs(np.diff(scores[word]))
     n, resolved_step = memory.resolved(np.arange(1, repeats), step, fit["floor"])
     variation = memory.octave_variation(resolved_step)
-    octaves[word] = variation
+    variations[word] = variation
     fits[word] = memory.classify_decay(n, resolved_step, *settings)
-    variations[word] = memory.classify_decay(n[: len(variation)], variation, *settings)
+    variation_fits[word] = memory.classify_decay(n[: len(variation)], variation, *settings)
     if recurrent:  # exact as n -> infinity: the fixed points of the repeated word's cell maps
         embedding = model.embed.weight[vocabulary.index(word)]
         rates[word] = fixed_point.asymptotic_rate(fixed_point.fixed_points(model.lstm, embedding))
@@ -61,18 +61,20 @@ for word in params.query["words"]:
     if recurrent and params.spec["expect"] == "exponential":
         rows_claims.append(
             fixed_point.linearised_decay_claim(
-                figure, subject, rates[word], fits[word], variations[word], repeats
+                figure, subject, rates[word], fits[word], variation_fits[word], repeats
             )
         )
     else:
         rows_claims.append(
-            memory.decay_claim(figure, subject, fits[word], params.spec["expect"], variations[word])
+            memory.decay_claim(
+                figure, subject, fits[word], params.spec["expect"], variation_fits[word]
+            )
         )
 
 fig, (left, right, octave) = plt.subplots(1, 3, figsize=(14, 4))
 memory_plots.repetition_panels(left, right, scores, fit["floor"], rates)
-memory_plots.variation_panel(octave, octaves)
-labels = ", ".join(f"{w}: {memory.joint_label(fits[w], variations[w])}" for w in fits)
+memory_plots.variation_panel(octave, variations)
+labels = ", ".join(f"{w}: {memory.joint_label(fits[w], variation_fits[w])}" for w in fits)
 if recurrent:
     labels += "\nasymptotic rate (fixed points): " + ", ".join(
         f"{w} >= {r:.3g}" for w, r in rates.items()
