@@ -96,6 +96,17 @@ def test_claims_table_has_every_figure(checkout):
 
 
 @pytest.mark.workflow
+def test_a_sentiment_figure_sets_its_own_query_length(checkout):
+    table = pd.read_csv(checkout / ".test/results/figures/IAT-5a.csv")
+    assert (table.groupby("word")["repeats"].max() == figures()["IAT-5a"]["repeats"]).all()
+    one = table[table["word"] == "good"]
+    memory, variation = one["memory"].to_numpy(), one["octave_variation"].dropna().to_numpy()
+    assert len(variation) >= 10
+    for j, value in enumerate(variation, start=1):  # V(j): the direct sum over [j, 2j)
+        assert value == pytest.approx(memory[j - 1 : 2 * j - 1].sum(), rel=1e-9)
+
+
+@pytest.mark.workflow
 def test_a_second_run_has_nothing_to_do(checkout):
     result = run(checkout)
     assert result.returncode == 0, result.stderr[-3000:]
