@@ -111,6 +111,12 @@ def margin_reachable(experiment):
     return not PARAMETERIZATIONS[settings(experiment)["student"]["parameterization"]].stable
 
 
+def horizon(experiment):
+    """The training window T dt of an experiment's inputs."""
+    inputs = settings(experiment)["inputs"]
+    return inputs["length"] * inputs["dt"]
+
+
 def exact_memory(experiment):
     """Is the target's memory known exactly? For a linear functional it is |rho| on the grid."""
     return settings(experiment)["teacher"]["kind"] == "linear_functional"

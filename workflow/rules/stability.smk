@@ -37,8 +37,7 @@ rule stability:
         stability=lambda w: settings(w.experiment)["stability"],
         loss=lambda w: loss_params(w.experiment),
         samples=lambda w: perturbation_params(w.experiment)["samples"],
-        horizon=lambda w: settings(w.experiment)["inputs"]["length"]
-        * settings(w.experiment)["inputs"]["dt"],
+        horizon=lambda w: horizon(w.experiment),
         margin_reachable=lambda w: margin_reachable(w.experiment),
         exact_memory=lambda w: exact_memory(w.experiment),
         seed=SETTINGS["seed"],
