@@ -6,6 +6,7 @@ from curse_of_memory.pipeline import jobs
 from curse_of_memory.rnn import models, training
 from curse_of_memory.shared import io, seeding
 from curse_of_memory.stability import curves, perturbation
+from curse_of_memory.targets import datasets
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -16,7 +17,7 @@ model = io.load_tensors(snakemake.input.model, params.identities)
 raw = {name: value.to(dtype) for name, value in model.items()}
 data = io.load_tensors(snakemake.input.data, params.identities)
 config = perturbation.PerturbationConfig(**params.perturbation)
-x, y = (data[f"test/{name}"][: config.samples].to(dtype) for name in ("x", "y"))
+x, y = (part.to(dtype) for part in datasets.held_out_samples(data, config.samples))
 weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], dtype)
 generator = seeding.torch_generator(params.seed, "perturbation", *params.key)
 log(f"perturbing {spec} ({params.key}): {len(config.betas)} betas x {config.draws} draws")

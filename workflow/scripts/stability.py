@@ -8,6 +8,7 @@ from curse_of_memory.rnn import models, training
 from curse_of_memory.shared import io, seeding
 from curse_of_memory.stability import curves, edge_modes, runaway_radius
 from curse_of_memory.stability import verdict as stability
+from curse_of_memory.targets import datasets
 
 log = jobs.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
@@ -19,7 +20,7 @@ def test_split():
     """(x, y, loss weights) of the perturbation samples: loaded only for a student with an
     edge mode."""
     data = io.load_tensors(snakemake.input.data, params.identities)
-    x, y = (data[f"test/{name}"][: params.samples] for name in ("x", "y"))
+    x, y = datasets.held_out_samples(data, params.samples)
     weights = training.loss_weights(training.TrainConfig(**params.loss), x.shape[1], x.dtype)
     return x, y, weights
 

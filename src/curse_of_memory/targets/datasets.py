@@ -101,3 +101,10 @@ def make_splits(
         data[f"{split}/x"] = x.contiguous()
         data[f"{split}/y"] = y.to(dtype).contiguous()
     return data
+
+
+def held_out_samples(
+    data: Mapping[str, torch.Tensor], samples: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y): the first ``samples`` sequences of the test split of :func:`make_splits`."""
+    return data["test/x"][:samples], data["test/y"][:samples]
