@@ -47,6 +47,29 @@ def test_curves_without_a_plateau(losses):
     assert find_plateau(T, losses, CRITERIA) is None
 
 
+def start_up_curve(plateau_end: float | None) -> np.ndarray:
+    """Flat at 1 for the first ~20 iterations, falling to 0.5 by ~60; then either a stall at
+    0.5 until ``plateau_end`` and a fall to 0.05, or (None) a steady power-law fall."""
+    start_up = 0.5 + 0.5 / (1 + (T / 40) ** 4)
+    if plateau_end is None:
+        return start_up * np.minimum(1.0, (T / 60) ** -0.8)
+    return start_up * (0.1 + 0.9 / (1 + (T / plateau_end) ** 6))
+
+
+def test_start_up_flatness_is_not_a_plateau_after_descent():
+    steady = start_up_curve(None)
+    start_up = find_plateau(T, steady, CRITERIA)
+    assert start_up is not None and start_up.start == 1.0
+    assert find_plateau(T, steady, CRITERIA, after_descent=True) is None
+
+
+def test_stall_after_the_first_descent_is_found():
+    plateau = find_plateau(T, start_up_curve(2000.0), CRITERIA, after_descent=True)
+    assert plateau is not None
+    assert 40 < plateau.start < 200 and 1000 < plateau.end < 3000
+    assert plateau.level == pytest.approx(0.5, rel=0.1)
+
+
 def test_running_minimum_counts_non_finite_as_infinite():
     np.testing.assert_array_equal(
         running_minimum(np.array([np.nan, 3.0, np.inf, 1.0, 2.0])), [np.inf, 3, 3, 1, 1]

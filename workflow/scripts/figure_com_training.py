@@ -19,9 +19,11 @@ linear = io.read_csv(
 chaotic = io.read_csv(snakemake.input.lorenz96, ("case", "iteration", "loss"), params.identities)
 
 
-def detect(curve: pd.DataFrame) -> plateaus.Plateau | None:
+def detect(curve: pd.DataFrame, after_descent: bool = False) -> plateaus.Plateau | None:
     # iteration k is drawn at k + 1 so that the start sits on the log axis
-    return plateaus.find_plateau(curve["iteration"] + 1, curve["loss"], criteria)
+    return plateaus.find_plateau(
+        curve["iteration"] + 1, curve["loss"], criteria, after_descent=after_descent
+    )
 
 
 def mark(ax, plateau, color) -> None:
@@ -54,7 +56,8 @@ for i, delay in enumerate(delays):
     mark(axes[1], airy_plateaus[delay], colors[i])
 axes[1].set_title(r"(b) linear RNN, GD, Airy targets Ai$(s_0(t - t_0))$", fontsize=9)
 
-chaotic_plateau = detect(chaotic)
+# Adam's first iterations are flat on log axes for any target: count a stall after a descent
+chaotic_plateau = detect(chaotic, after_descent=True)
 axes[2].plot(chaotic["iteration"] + 1, chaotic["loss"], color="C3", label="tanh RNN, Adam")
 mark(axes[2], chaotic_plateau, "C3")
 axes[2].set_title("(c) tanh RNN, Adam, two-scale Lorenz-96", fontsize=9)
@@ -117,7 +120,7 @@ rows = [
     ),
     claims.claim(
         figure,
-        "(c) Lorenz-96, tanh RNN + Adam: a plateau appears",
+        "(c) Lorenz-96, tanh RNN + Adam: a plateau appears after the first descent",
         describe(chaotic_plateau),
         f"detected ({rule})",
         chaotic_plateau is not None,

@@ -93,6 +93,7 @@ def find_plateau(
     criteria: PlateauCriteria,
     attainable: float | None = None,
     points_per_decade: int = 50,
+    after_descent: bool = False,
 ) -> Plateau | None:
     """The last plateau that meets ``criteria`` (runs often start flat on log axes), or None.
 
@@ -101,6 +102,12 @@ def find_plateau(
     consecutive flat windows, from the start of its first window to the end of its last. The
     drop is measured against ``attainable`` (default: the curve's own final loss), e.g. the
     best loss another optimizer reached on the same problem.
+
+    ``after_descent``: count only plateaus entered after the loss has fallen from its start by
+    more than a flat window allows, level < L_0 (min_span)^(-max_slope): a stall after a first
+    descent, as when the short-memory part of a target is fitted and the long-memory part is
+    not. A curve's first iterations are flat on log axes whatever the target (Adam moves each
+    weight by about lr per step); this excludes that start-up.
     """
     times, losses = np.asarray(times, dtype=float), np.asarray(losses, dtype=float)
     keep = times > 0
@@ -121,7 +128,8 @@ def find_plateau(
     found = None
     for run in np.split(np.arange(len(t)), np.flatnonzero(np.diff(flat.astype(int))) + 1):
         a, b = run[0], ends[run[-1]]
-        if flat[a] and level[b] >= criteria.drop * floor:
+        entered = not after_descent or np.log(best[0] / level[a]) > allowed
+        if flat[a] and entered and level[b] >= criteria.drop * floor:
             median = float(np.median(level[a : b + 1]))
             found = Plateau(float(t[a]), float(t[b]), median, float(level[b] / floor))
     return found
