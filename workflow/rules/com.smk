@@ -91,6 +91,7 @@ rule figure_com_training:
         title=lambda w: FIGURES[w.figure].get("title", ""),
         plateau=lambda w: FIGURES[w.figure]["plateau"],
         linear=lambda w: FIGURES[w.figure]["linear"],
+        lorenz96_step=lambda w: lorenz96_step(w.figure),
     script:
         "../scripts/figure_com_training.py"
 

@@ -115,6 +115,12 @@ def com_lorenz96_spec(figure):
     return {key: FIGURES[figure][key] for key in ("lorenz96", "points_per_decade")}
 
 
+def lorenz96_step(figure):
+    """COM-1 (c)'s sequence step: Euler-Maruyama step x substeps."""
+    spec = FIGURES[figure]["lorenz96"]
+    return spec["dt"] * spec["substeps"]
+
+
 def com_flow_spec(figure):
     """What every gradient-flow run of a COM-2 figure depends on besides omega and the seed."""
     skip = ("kind", "title", "omegas", "repeats")

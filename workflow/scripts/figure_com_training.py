@@ -60,7 +60,9 @@ axes[1].set_title(r"(b) linear RNN, GD, Airy targets Ai$(s_0(t - t_0))$", fontsi
 chaotic_plateau = detect(chaotic, after_descent=True)
 axes[2].plot(chaotic["iteration"] + 1, chaotic["loss"], color="C3", label="tanh RNN, Adam")
 mark(axes[2], chaotic_plateau, "C3")
-axes[2].set_title("(c) tanh RNN, Adam, two-scale Lorenz-96", fontsize=9)
+axes[2].set_title(
+    f"(c) tanh RNN, Adam, two-scale Lorenz-96 sampled every {params.lorenz96_step:g}", fontsize=9
+)
 for ax in axes:
     ax.set_xscale("log")
     ax.set_yscale("log")
