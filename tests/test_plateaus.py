@@ -47,10 +47,11 @@ def test_curves_without_a_plateau(losses):
     assert find_plateau(T, losses, CRITERIA) is None
 
 
-def start_up_curve(plateau_end: float | None) -> np.ndarray:
-    """Flat at 1 for the first ~20 iterations, falling to 0.5 by ~60; then either a stall at
-    0.5 until ``plateau_end`` and a fall to 0.05, or (None) a steady power-law fall."""
-    start_up = 0.5 + 0.5 / (1 + (T / 40) ** 4)
+def start_up_curve(plateau_end: float | None, first_descent: float = 0.5) -> np.ndarray:
+    """Flat at 1 for the first ~20 iterations, then down by ``first_descent`` (half of it by
+    t = 40); then either a stall until ``plateau_end`` and a fall by a factor 10, or (None) a
+    steady power-law fall from t = 60."""
+    start_up = 1 - first_descent + first_descent / (1 + (T / 40) ** 4)
     if plateau_end is None:
         return start_up * np.minimum(1.0, (T / 60) ** -0.8)
     return start_up * (0.1 + 0.9 / (1 + (T / plateau_end) ** 6))
@@ -61,6 +62,8 @@ def test_start_up_flatness_is_not_a_plateau_after_descent():
     start_up = find_plateau(T, steady, CRITERIA)
     assert start_up is not None and start_up.start == 1.0
     assert find_plateau(T, steady, CRITERIA, after_descent=True) is None
+    steady[0] = np.nan  # L_0 is the first finite loss
+    assert find_plateau(T, steady, CRITERIA, after_descent=True) is None
 
 
 def test_stall_after_the_first_descent_is_found():
@@ -68,6 +71,19 @@ def test_stall_after_the_first_descent_is_found():
     assert plateau is not None
     assert 40 < plateau.start < 200 and 1000 < plateau.end < 3000
     assert plateau.level == pytest.approx(0.5, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "first_descent, counted",
+    [(0.0, False), (0.1, False), (0.4, True)],
+    ids=["stall at the initial loss", "descent within a flat window", "descent beyond one"],
+)
+def test_after_descent_needs_a_fall_beyond_what_a_flat_window_allows(first_descent, counted):
+    """A flat window of span 5 allows a fall to 5^-0.1 = 0.85 of the loss: a stall counts if
+    the running minimum where it starts is below 0.85 L_0."""
+    curve = start_up_curve(2000.0, first_descent)
+    assert find_plateau(T, curve, CRITERIA) is not None
+    assert (find_plateau(T, curve, CRITERIA, after_descent=True) is not None) == counted
 
 
 def test_running_minimum_counts_non_finite_as_infinite():

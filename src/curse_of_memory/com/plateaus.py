@@ -103,11 +103,12 @@ def find_plateau(
     drop is measured against ``attainable`` (default: the curve's own final loss), e.g. the
     best loss another optimizer reached on the same problem.
 
-    ``after_descent``: count only plateaus entered after the loss has fallen from its start by
-    more than a flat window allows, level < L_0 (min_span)^(-max_slope): a stall after a first
+    ``after_descent``: count only plateaus whose running minimum at their start is below
+    L_0 (min_span)^(-max_slope), L_0 the first finite loss at t > 0: a stall after a first
     descent, as when the short-memory part of a target is fitted and the long-memory part is
     not. A curve's first iterations are flat on log axes whatever the target (Adam moves each
-    weight by about lr per step); this excludes that start-up.
+    weight by about lr per step); this excludes that start-up, and with it a stall at the
+    initial loss (plain gradient descent's plateau) or one entered after a smaller descent.
     """
     times, losses = np.asarray(times, dtype=float), np.asarray(losses, dtype=float)
     keep = times > 0
@@ -125,11 +126,12 @@ def find_plateau(
     with np.errstate(invalid="ignore"):
         flat = inside & np.isfinite(level) & (np.log(level / level[ends]) <= allowed)
     floor = best[-1] if attainable is None else min(attainable, best[-1])
+    first_loss = best[np.isfinite(best)][0]
+    ceiling = first_loss * np.exp(-allowed) if after_descent else np.inf
     found = None
     for run in np.split(np.arange(len(t)), np.flatnonzero(np.diff(flat.astype(int))) + 1):
         a, b = run[0], ends[run[-1]]
-        entered = not after_descent or np.log(best[0] / level[a]) > allowed
-        if flat[a] and entered and level[b] >= criteria.drop * floor:
+        if flat[a] and level[a] < ceiling and level[b] >= criteria.drop * floor:
             median = float(np.median(level[a : b + 1]))
             found = Plateau(float(t[a]), float(t[b]), median, float(level[b] / floor))
     return found
