@@ -81,6 +81,7 @@ def test_stall_after_the_first_descent_is_found():
 def test_after_descent_needs_a_fall_beyond_what_a_flat_window_allows(first_descent, counted):
     """A flat window of span 5 allows a fall to 5^-0.1 = 0.85 of the loss: a stall counts if
     the running minimum where it starts is below 0.85 L_0."""
+    assert CRITERIA.flat_ratio == pytest.approx(5**-0.1)
     curve = start_up_curve(2000.0, first_descent)
     assert find_plateau(T, curve, CRITERIA) is not None
     assert (find_plateau(T, curve, CRITERIA, after_descent=True) is not None) == counted

@@ -75,6 +75,11 @@ class PlateauCriteria:
         if self.max_slope <= 0 or self.min_span <= 1 or self.drop <= 1:
             raise ValueError("plateau: need max_slope > 0, min_span > 1 and drop > 1")
 
+    @property
+    def flat_ratio(self) -> float:
+        """(min_span)^(-max_slope): the furthest a loss may fall over a flat window, as a ratio."""
+        return self.min_span**-self.max_slope
+
 
 @dataclass(frozen=True)
 class Plateau:
@@ -127,7 +132,7 @@ def find_plateau(
         flat = inside & np.isfinite(level) & (np.log(level / level[ends]) <= allowed)
     floor = best[-1] if attainable is None else min(attainable, best[-1])
     first_loss = best[np.isfinite(best)][0]
-    ceiling = first_loss * np.exp(-allowed) if after_descent else np.inf
+    ceiling = first_loss * criteria.flat_ratio if after_descent else np.inf
     found = None
     for run in np.split(np.arange(len(t)), np.flatnonzero(np.diff(flat.astype(int))) + 1):
         a, b = run[0], ends[run[-1]]
